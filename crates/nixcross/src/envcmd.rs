@@ -1,0 +1,376 @@
+//! `nixcross env --target T`: the environment that makes `cargo build --target T` use the
+//! wrapper. The Nix layer computes the same variables from the same table; a test
+//! compares the two.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::error::Error;
+use crate::rules::Role;
+use crate::table::{LinkerKind, Table, Target};
+use crate::wrap::{self, Env};
+
+/// `nixcross-<target>-<role>`: the file name rustc and cc-rs call. The wrapper reads the
+/// target and role back from its own argv[0]. (Names ending in `-ld`, `-gcc` or `-clang`
+/// would change how rustc talks to the linker, so the role is `linker`, not `ld`.)
+pub fn link_name(target: &str, role: Role) -> String {
+    format!("nixcross-{target}-{}", role.name())
+}
+
+/// Parses a `link_name` back into (target, role).
+pub fn parse_link_name<'a>(table: &'a Table, file_name: &str) -> Option<(&'a str, Role)> {
+    let rest = file_name.strip_prefix("nixcross-")?;
+    let (target, role) = rest.rsplit_once('-')?;
+    let role = Role::parse(role)?;
+    let (name, _) = table.targets.get_key_value(target)?;
+    Some((name.as_str(), role))
+}
+
+/// Roles the target uses: android has no dlltool, only windows needs one.
+pub fn roles_for(table: &Table, target: &Target) -> Vec<Role> {
+    Role::ALL
+        .into_iter()
+        .filter(|r| match target.linker {
+            LinkerKind::NdkClang => table.ndk_tools.contains_key(r.name()),
+            _ => *r != Role::Dlltool || uses_dlltool(target),
+        })
+        .collect()
+}
+
+fn uses_dlltool(target: &Target) -> bool {
+    target.rule_sets.iter().any(|s| s == "dlltool")
+}
+
+/// `CARGO_TARGET_X86_64_PC_WINDOWS_GNU_` as cargo spells per-target variables.
+pub fn cargo_target_prefix(target: &str) -> String {
+    format!(
+        "CARGO_TARGET_{}_",
+        target.to_uppercase().replace(['-', '.'], "_")
+    )
+}
+
+/// `x86_64_pc_windows_gnu` as cc-rs spells `CC_<target>`.
+pub fn cc_suffix(target: &str) -> String {
+    target.replace(['-', '.'], "_")
+}
+
+pub struct EnvOptions<'a> {
+    pub links_dir: &'a Path,
+    /// Absolute path of a runner, if one was found.
+    pub runner: Option<String>,
+    pub zig: Option<PathBuf>,
+    pub ndk: Option<String>,
+}
+
+/// The variables, in a stable order.
+pub fn variables(
+    table: &Table,
+    name: &str,
+    opts: &EnvOptions,
+) -> Result<Vec<(String, String)>, Error> {
+    let target = table.target(name)?;
+    let link = |role| {
+        opts.links_dir
+            .join(link_name(name, role))
+            .display()
+            .to_string()
+    };
+    let prefix = cargo_target_prefix(name);
+    let suffix = cc_suffix(name);
+    let mut vars = Vec::new();
+    if let Some(zig) = &opts.zig {
+        vars.push(("NIXCROSS_ZIG".to_string(), zig.display().to_string()));
+    }
+    if let Some(ndk) = &opts.ndk {
+        vars.push(("NIXCROSS_ANDROID_NDK".to_string(), ndk.clone()));
+    }
+    vars.push((format!("{prefix}LINKER"), link(Role::Linker)));
+    let mut rustflags = target.rustflags.clone();
+    if uses_dlltool(target) {
+        rustflags.extend(["-C".to_string(), format!("dlltool={}", link(Role::Dlltool))]);
+    }
+    if !rustflags.is_empty() {
+        vars.push((format!("{prefix}RUSTFLAGS"), rustflags.join(" ")));
+    }
+    if let Some(runner) = &opts.runner {
+        vars.push((format!("{prefix}RUNNER"), runner.clone()));
+    }
+    for (var, role) in [
+        ("CC", Role::Cc),
+        ("CXX", Role::Cxx),
+        ("AR", Role::Ar),
+        ("RANLIB", Role::Ranlib),
+    ] {
+        vars.push((format!("{var}_{suffix}"), link(role)));
+    }
+    Ok(vars)
+}
+
+/// Creates (or repairs) the argv[0] links for `target` in `dir`, pointing at `exe`.
+pub fn ensure_links(table: &Table, target: &str, dir: &Path, exe: &Path) -> Result<(), Error> {
+    let t = table.target(target)?;
+    let io = |what: String| move |source| Error::Io { what, source };
+    fs::create_dir_all(dir).map_err(io(format!("creating {}", dir.display())))?;
+    for role in roles_for(table, t) {
+        let link = dir.join(link_name(target, role));
+        if fs::read_link(&link).is_ok_and(|p| p == exe) {
+            continue;
+        }
+        // Atomic replace, so parallel `env` calls never leave a half-made link.
+        let tmp = dir.join(format!(
+            ".{}.{}",
+            link_name(target, role),
+            std::process::id()
+        ));
+        let _ = fs::remove_file(&tmp);
+        std::os::unix::fs::symlink(exe, &tmp).map_err(io(format!("creating {}", tmp.display())))?;
+        fs::rename(&tmp, &link).map_err(io(format!("creating {}", link.display())))?;
+    }
+    Ok(())
+}
+
+pub fn find_runner(target: &Target, env: Env) -> Option<String> {
+    let runner = target.runner.as_ref()?;
+    let path = env("PATH").unwrap_or_default();
+    runner.programs.iter().find_map(|p| {
+        std::env::split_paths(&path)
+            .map(|d| d.join(p))
+            .find(|c| c.is_file())
+            .map(|c| c.display().to_string())
+    })
+}
+
+/// Everything `nixcross env` prints, with the warnings it writes to stderr.
+pub fn resolve(
+    table: &Table,
+    name: &str,
+    links_dir: Option<PathBuf>,
+    env: Env,
+) -> Result<(Vec<(String, String)>, Vec<String>), Error> {
+    let target = table.target(name)?;
+    let mut warnings = Vec::new();
+    let (zig, ndk) = match target.linker {
+        LinkerKind::NdkClang => {
+            let ndk = wrap::ndk_root(env).ok_or_else(|| Error::NdkNotFound {
+                target: name.into(),
+            })?;
+            (None, Some(ndk))
+        }
+        _ => (Some(wrap::find_zig(env)?), None),
+    };
+    let exe = std::env::current_exe()
+        .and_then(fs::canonicalize)
+        .map_err(|source| Error::Io {
+            what: "finding the nixcross executable".into(),
+            source,
+        })?;
+    let roles = roles_for(table, target);
+    let (links_dir, owned) = match links_dir {
+        Some(d) => (d, false),
+        None => {
+            let installed = exe.parent().map(|b| b.join("../libexec/nixcross"));
+            match installed.filter(|d| d.join(link_name(name, Role::Linker)).exists()) {
+                Some(d) => (d, false),
+                None => (crate::cache::cache_dir(env)?.join("nixcross/bin"), true),
+            }
+        }
+    };
+    if links_dir.to_string_lossy().contains(char::is_whitespace) {
+        return Err(Error::Usage(format!(
+            "the links directory {} contains white space, which cargo's RUSTFLAGS splitting cannot carry; pass --links-dir with a path without spaces",
+            links_dir.display()
+        )));
+    }
+    // Links in our own cache always follow the running executable; links in a directory
+    // the user named (or an installed package) are only created where missing.
+    if owned
+        || !roles
+            .iter()
+            .all(|r| links_dir.join(link_name(name, *r)).exists())
+    {
+        ensure_links(table, name, &links_dir, &exe)?;
+    }
+    let runner = find_runner(target, env);
+    if let (None, Some(r)) = (&runner, &target.runner) {
+        warnings.push(format!(
+            "no runner for {name} on PATH (looked for {}): cargo test/run will not work; install it (nixpkgs: {})",
+            r.programs.join(", "),
+            r.nix_package
+        ));
+    }
+    let vars = variables(
+        table,
+        name,
+        &EnvOptions {
+            links_dir: &links_dir,
+            runner,
+            zig,
+            ndk,
+        },
+    )?;
+    Ok((vars, warnings))
+}
+
+pub fn render(vars: &[(String, String)], shell: &str) -> Result<String, Error> {
+    let sq = |v: &str| format!("'{}'", v.replace('\'', "'\\''"));
+    Ok(match shell {
+        "sh" | "bash" | "zsh" => vars
+            .iter()
+            .map(|(k, v)| format!("export {k}={}\n", sq(v)))
+            .collect(),
+        "fish" => vars
+            .iter()
+            .map(|(k, v)| {
+                format!(
+                    "set -gx {k} '{}'\n",
+                    v.replace('\\', "\\\\").replace('\'', "\\'")
+                )
+            })
+            .collect(),
+        "json" => {
+            let map: serde_json::Map<String, serde_json::Value> = vars
+                .iter()
+                .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+                .collect();
+            format!("{}\n", serde_json::Value::Object(map))
+        }
+        other => {
+            return Err(Error::Usage(format!(
+                "unknown shell '{other}': use sh, fish or json"
+            )))
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_env_sets_linker_cc_ar_and_dlltool() {
+        let t = Table::load();
+        let opts = EnvOptions {
+            links_dir: Path::new("/l"),
+            runner: Some("/usr/bin/wine".into()),
+            zig: Some("/z/zig".into()),
+            ndk: None,
+        };
+        let vars = variables(&t, "x86_64-pc-windows-gnu", &opts).unwrap();
+        let get = |k: &str| vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+        assert_eq!(
+            get("CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER"),
+            Some("/l/nixcross-x86_64-pc-windows-gnu-linker")
+        );
+        assert_eq!(
+            get("CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUSTFLAGS"),
+            Some("-C target-feature=+crt-static -C dlltool=/l/nixcross-x86_64-pc-windows-gnu-dlltool")
+        );
+        assert_eq!(
+            get("CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER"),
+            Some("/usr/bin/wine")
+        );
+        assert_eq!(
+            get("CC_x86_64_pc_windows_gnu"),
+            Some("/l/nixcross-x86_64-pc-windows-gnu-cc")
+        );
+        assert_eq!(
+            get("CXX_x86_64_pc_windows_gnu"),
+            Some("/l/nixcross-x86_64-pc-windows-gnu-c++")
+        );
+        assert_eq!(
+            get("AR_x86_64_pc_windows_gnu"),
+            Some("/l/nixcross-x86_64-pc-windows-gnu-ar")
+        );
+        assert_eq!(
+            get("RANLIB_x86_64_pc_windows_gnu"),
+            Some("/l/nixcross-x86_64-pc-windows-gnu-ranlib")
+        );
+        assert_eq!(get("NIXCROSS_ZIG"), Some("/z/zig"));
+    }
+
+    #[test]
+    fn android_env_points_at_the_wrapper_and_names_the_ndk() {
+        let t = Table::load();
+        let opts = EnvOptions {
+            links_dir: Path::new("/l"),
+            runner: None,
+            zig: None,
+            ndk: Some("/ndk".into()),
+        };
+        let vars = variables(&t, "aarch64-linux-android", &opts).unwrap();
+        assert_eq!(
+            vars,
+            [
+                ("NIXCROSS_ANDROID_NDK", "/ndk"),
+                (
+                    "CARGO_TARGET_AARCH64_LINUX_ANDROID_LINKER",
+                    "/l/nixcross-aarch64-linux-android-linker"
+                ),
+                (
+                    "CC_aarch64_linux_android",
+                    "/l/nixcross-aarch64-linux-android-cc"
+                ),
+                (
+                    "CXX_aarch64_linux_android",
+                    "/l/nixcross-aarch64-linux-android-c++"
+                ),
+                (
+                    "AR_aarch64_linux_android",
+                    "/l/nixcross-aarch64-linux-android-ar"
+                ),
+                (
+                    "RANLIB_aarch64_linux_android",
+                    "/l/nixcross-aarch64-linux-android-ranlib"
+                ),
+            ]
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+        );
+    }
+
+    #[test]
+    fn link_names_round_trip_and_never_look_like_ld_or_gcc() {
+        let t = Table::load();
+        for (name, target) in &t.targets {
+            for role in roles_for(&t, target) {
+                let link = link_name(name, role);
+                assert_eq!(parse_link_name(&t, &link), Some((name.as_str(), role)));
+                for bad in ["-ld", "-gcc", "-clang", "-g++", "-clang++"] {
+                    assert!(
+                        !link.ends_with(bad),
+                        "{link}: rustc would infer a different linker flavor"
+                    );
+                }
+            }
+        }
+        assert_eq!(
+            parse_link_name(&t, "nixcross-riscv64-unknown-linux-gnu-cc"),
+            None
+        );
+        assert_eq!(
+            parse_link_name(&t, "nixcross-x86_64-pc-windows-gnu-as"),
+            None
+        );
+    }
+
+    #[test]
+    fn only_windows_targets_get_a_dlltool() {
+        let t = Table::load();
+        for (name, target) in &t.targets {
+            assert_eq!(
+                roles_for(&t, target).contains(&Role::Dlltool),
+                target.os == "windows",
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn sh_rendering_quotes_values() {
+        let out = render(&[("A".into(), "it's here".into())], "sh").unwrap();
+        assert_eq!(out, "export A='it'\\''s here'\n");
+        assert!(render(&[], "tcsh")
+            .unwrap_err()
+            .to_string()
+            .contains("sh, fish or json"));
+    }
+}

@@ -1,0 +1,89 @@
+//! One error type; every message says what to do next.
+
+use std::fmt;
+use std::path::PathBuf;
+
+#[derive(Debug)]
+pub enum Error {
+    UnknownTarget {
+        target: String,
+        known: Vec<String>,
+    },
+    ZigNotFound {
+        tried: String,
+    },
+    NdkNotFound {
+        target: String,
+    },
+    ToolNotFound {
+        tool: PathBuf,
+        hint: String,
+    },
+    NoWritableCache {
+        tried: Vec<(PathBuf, String)>,
+    },
+    ResponseFile {
+        path: PathBuf,
+        problem: String,
+    },
+    RoleNotSupported {
+        role: String,
+        target: String,
+    },
+    Spawn {
+        program: PathBuf,
+        source: std::io::Error,
+    },
+    Usage(String),
+    Io {
+        what: String,
+        source: std::io::Error,
+    },
+    Check(String),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::UnknownTarget { target, known } => write!(
+                f,
+                "unknown target '{target}'; supported targets: {} (run 'nixcross targets')",
+                known.join(", ")
+            ),
+            Error::ZigNotFound { tried } => write!(
+                f,
+                "zig not found ({tried}); put zig on PATH or set NIXCROSS_ZIG=/path/to/zig (with pip's ziglang, point at site-packages/ziglang/zig itself, not a symlink)"
+            ),
+            Error::NdkNotFound { target } => write!(
+                f,
+                "{target} needs the Android NDK: set NIXCROSS_ANDROID_NDK (or ANDROID_NDK_HOME) to the NDK root that holds toolchains/llvm/prebuilt"
+            ),
+            Error::ToolNotFound { tool, hint } => {
+                write!(f, "{} does not exist; {hint}", tool.display())
+            }
+            Error::NoWritableCache { tried } => {
+                write!(f, "no writable directory for zig's cache (tried ")?;
+                for (i, (p, why)) in tried.iter().enumerate() {
+                    write!(f, "{}{}: {why}", if i > 0 { ", " } else { "" }, p.display())?;
+                }
+                write!(f, "); set NIXCROSS_CACHE_DIR to a writable directory")
+            }
+            Error::ResponseFile { path, problem } => write!(
+                f,
+                "cannot use response file {}: {problem}",
+                path.display()
+            ),
+            Error::RoleNotSupported { role, target } => {
+                write!(f, "the '{role}' tool is not used for {target}")
+            }
+            Error::Spawn { program, source } => {
+                write!(f, "cannot run {}: {source}", program.display())
+            }
+            Error::Usage(msg) => write!(f, "{msg}"),
+            Error::Io { what, source } => write!(f, "{what}: {source}"),
+            Error::Check(msg) => write!(f, "{msg}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}

@@ -1,0 +1,193 @@
+//! nixcross: the linker / C compiler / ar / dlltool that rustc and cc-rs call when
+//! cross-compiling, plus `targets`, `env` and `check` for people and for the Nix layer.
+//!
+//! Called as `nixcross-<target>-<role>` (a symlink), it acts as that tool at once,
+//! without parsing its arguments: they belong to the compiler or linker.
+
+mod cache;
+mod codesign;
+mod envcmd;
+mod error;
+mod inspect;
+mod respfile;
+mod rules;
+mod table;
+mod wrap;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use error::Error;
+use rules::Role;
+use table::Table;
+
+#[derive(Parser)]
+#[command(
+    name = "nixcross",
+    version,
+    about = "Cross-compile Rust with zig cc as linker and C compiler"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List the supported targets and how each is linked.
+    Targets {
+        /// Print the whole target table (the file the Nix layer reads).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print shell exports that make `cargo build --target T` use nixcross.
+    Env {
+        #[arg(long)]
+        target: String,
+        /// sh, fish or json.
+        #[arg(long, default_value = "sh")]
+        shell: String,
+        /// Where to put the nixcross-<target>-<role> links (default: next to an
+        /// installed nixcross, else in the cache directory).
+        #[arg(long)]
+        links_dir: Option<PathBuf>,
+    },
+    /// Act as one tool for one target: nixcross run --target T --role linker -- ARGS.
+    Run {
+        #[arg(long)]
+        target: String,
+        /// cc, c++, linker, ar, ranlib or dlltool.
+        #[arg(long)]
+        role: String,
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// Check built binaries: format, architecture, static linkage, code signature.
+    Check {
+        #[arg(long)]
+        target: String,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+fn process_env(key: &str) -> Option<String> {
+    std::env::var(key).ok()
+}
+
+fn main() -> ExitCode {
+    let argv: Vec<String> = match std::env::args_os().map(|a| a.into_string()).collect() {
+        Ok(v) => v,
+        Err(bad) => {
+            eprintln!("nixcross: argument is not valid UTF-8: {bad:?}");
+            return ExitCode::from(2);
+        }
+    };
+    let table = Table::load();
+    let argv0 = argv
+        .first()
+        .map(|a| a.rsplit('/').next().unwrap_or(a))
+        .unwrap_or("");
+    let result = match envcmd::parse_link_name(&table, argv0) {
+        Some((target, role)) => run_tool(&table, target, role, argv[1..].to_vec()),
+        None => subcommand(&table, Cli::parse_from(&argv)),
+    };
+    match result {
+        Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+        Err(e) => {
+            eprintln!("nixcross: error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run_tool(table: &Table, target: &str, role: Role, args: Vec<String>) -> Result<i32, Error> {
+    let plan = wrap::plan(table, target, role, args, &process_env)?;
+    wrap::execute(plan, &process_env)
+}
+
+fn subcommand(table: &Table, cli: Cli) -> Result<i32, Error> {
+    match cli.command {
+        Command::Targets { json: true } => {
+            print!("{}", table::TABLE_JSON);
+            Ok(0)
+        }
+        Command::Targets { json: false } => {
+            println!(
+                "{:<28} {:<10} {:<20} {:<12} output",
+                "target", "linker", "zig target", "runner"
+            );
+            for (name, t) in &table.targets {
+                let linker = match t.linker {
+                    table::LinkerKind::Zig => "zig",
+                    table::LinkerKind::ZigLld => "zig+lld",
+                    table::LinkerKind::NdkClang => "ndk-clang",
+                };
+                let runner = t
+                    .runner
+                    .as_ref()
+                    .map(|r| r.programs[0].as_str())
+                    .unwrap_or("-");
+                let kind = if t.output.is_static {
+                    "static"
+                } else {
+                    "dynamic"
+                };
+                println!(
+                    "{name:<28} {linker:<10} {:<20} {runner:<12} {} {} {kind}",
+                    t.zig_target.as_deref().unwrap_or("-"),
+                    t.output.format,
+                    t.output.arch
+                );
+            }
+            Ok(0)
+        }
+        Command::Env {
+            target,
+            shell,
+            links_dir,
+        } => {
+            let (vars, warnings) = envcmd::resolve(table, &target, links_dir, &process_env)?;
+            for w in warnings {
+                eprintln!("nixcross: warning: {w}");
+            }
+            print!("{}", envcmd::render(&vars, &shell)?);
+            Ok(0)
+        }
+        Command::Run { target, role, args } => {
+            let role = Role::parse(&role).ok_or_else(|| {
+                Error::Usage(format!(
+                    "unknown role '{role}': use cc, c++, linker, ar, ranlib or dlltool"
+                ))
+            })?;
+            run_tool(table, &target, role, args)
+        }
+        Command::Check { target, files } => {
+            let expect = &table.target(&target)?.output;
+            let mut failed = 0;
+            for f in &files {
+                let data = std::fs::read(f).map_err(|source| Error::Io {
+                    what: format!("reading {}", f.display()),
+                    source,
+                })?;
+                let report = inspect::inspect(&data, expect);
+                if report.problems.is_empty() {
+                    println!("ok: {}: {}", f.display(), report.summary());
+                } else {
+                    failed += 1;
+                    for p in &report.problems {
+                        println!("FAIL: {}: {p}", f.display());
+                    }
+                }
+            }
+            if failed > 0 {
+                return Err(Error::Check(format!(
+                    "{failed} of {} files failed the checks for {target}",
+                    files.len()
+                )));
+            }
+            Ok(0)
+        }
+    }
+}

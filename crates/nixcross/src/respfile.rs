@@ -1,0 +1,201 @@
+//! GNU-style response files (`@file`): rustc writes its linker arguments to one when the
+//! command line is long, and any argument read from one must go through the same rules.
+//!
+//! Syntax (libiberty's `buildargv`, which gcc, GNU ld, clang and zig's clang share):
+//! arguments are separated by white space; `'...'` and `"..."` quote; a backslash takes
+//! the next character literally.
+
+use std::path::Path;
+
+use crate::error::Error;
+
+/// Nesting limit: a response file naming itself must not loop forever.
+const MAX_DEPTH: usize = 16;
+
+pub fn parse(text: &str) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut in_arg = false;
+    let mut quote: Option<char> = None;
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (_, '\\') => {
+                let next = chars.next().ok_or("ends with a lone backslash")?;
+                cur.push(next);
+                in_arg = true;
+            }
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), c) => cur.push(c),
+            (None, '\'' | '"') => {
+                quote = Some(c);
+                in_arg = true;
+            }
+            (None, c) if c.is_whitespace() => {
+                if in_arg {
+                    out.push(std::mem::take(&mut cur));
+                    in_arg = false;
+                }
+            }
+            (None, c) => {
+                cur.push(c);
+                in_arg = true;
+            }
+        }
+    }
+    if let Some(q) = quote {
+        return Err(format!("unterminated {q} quote"));
+    }
+    if in_arg {
+        out.push(cur);
+    }
+    Ok(out)
+}
+
+/// One argument per line; every character that the parser treats specially is escaped,
+/// so spaces, quotes, backslashes and non-ASCII text survive; empty arguments are `''`.
+pub fn write(args: &[String]) -> String {
+    let mut s = String::new();
+    for a in args {
+        if a.is_empty() {
+            s.push_str("''");
+        }
+        for c in a.chars() {
+            if c.is_whitespace() || matches!(c, '\\' | '\'' | '"') {
+                s.push('\\');
+            }
+            s.push(c);
+        }
+        s.push('\n');
+    }
+    s
+}
+
+/// Replaces every `@file` argument by the arguments it holds, recursively.
+/// Returns whether any response file was read.
+pub fn expand(args: Vec<String>) -> Result<(Vec<String>, bool), Error> {
+    let mut out = Vec::with_capacity(args.len());
+    let mut used = false;
+    expand_into(args, &mut out, &mut used, 0)?;
+    Ok((out, used))
+}
+
+fn expand_into(
+    args: Vec<String>,
+    out: &mut Vec<String>,
+    used: &mut bool,
+    depth: usize,
+) -> Result<(), Error> {
+    for arg in args {
+        let Some(path) = arg.strip_prefix('@').filter(|p| !p.is_empty()) else {
+            out.push(arg);
+            continue;
+        };
+        let path = Path::new(path);
+        let err = |problem: String| Error::ResponseFile {
+            path: path.to_path_buf(),
+            problem,
+        };
+        if depth >= MAX_DEPTH {
+            return Err(err(format!(
+                "response files nested deeper than {MAX_DEPTH} (does one include itself?)"
+            )));
+        }
+        let bytes = std::fs::read(path).map_err(|e| err(e.to_string()))?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            err(format!(
+                "not UTF-8 at byte {}",
+                e.utf8_error().valid_up_to()
+            ))
+        })?;
+        let inner = parse(&text).map_err(err)?;
+        *used = true;
+        expand_into(inner, out, used, depth + 1)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(a: &[&str]) -> Vec<String> {
+        a.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn parses_rustc_linker_arguments_files() {
+        // rustc escapes '\\' and ' ' with a backslash, one argument per line.
+        let text = "-m64\n/tmp/my\\ dir/a.o\n-L\n/x\\\\y\n";
+        assert_eq!(
+            parse(text).unwrap(),
+            v(&["-m64", "/tmp/my dir/a.o", "-L", "/x\\y"])
+        );
+    }
+
+    #[test]
+    fn parses_quotes_and_joins_adjacent_parts() {
+        assert_eq!(parse("'a b'\"c d\" e'f'").unwrap(), v(&["a bc d", "ef"]));
+        assert_eq!(parse("'' x").unwrap(), v(&["", "x"]));
+    }
+
+    #[test]
+    fn malformed_files_are_errors() {
+        assert!(parse("'abc").unwrap_err().contains("unterminated"));
+        assert!(parse("abc\\").unwrap_err().contains("backslash"));
+    }
+
+    #[test]
+    fn write_then_parse_round_trips_awkward_arguments() {
+        let args = v(&[
+            "plain",
+            "with space",
+            "tab\there",
+            "quote'single",
+            "quote\"double",
+            "back\\slash",
+            "",
+            "日本語/ファイル.o",
+            "new\nline",
+        ]);
+        assert_eq!(parse(&write(&args)).unwrap(), args);
+    }
+
+    #[test]
+    fn expands_nested_response_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let inner = dir.path().join("inner.rsp");
+        std::fs::write(&inner, "-lfoo\n'b c.o'\n").unwrap();
+        let outer = dir.path().join("outer rsp");
+        std::fs::write(
+            &outer,
+            format!(
+                "a.o\n@{}\n",
+                inner.display().to_string().replace(' ', "\\ ")
+            ),
+        )
+        .unwrap();
+        let (args, used) = expand(v(&["-o", "x", &format!("@{}", outer.display())])).unwrap();
+        assert!(used);
+        assert_eq!(args, v(&["-o", "x", "a.o", "-lfoo", "b c.o"]));
+    }
+
+    #[test]
+    fn self_including_response_file_is_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("loop.rsp");
+        std::fs::write(&f, format!("@{}\n", f.display())).unwrap();
+        let e = expand(v(&[&format!("@{}", f.display())]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("nested deeper"), "{e}");
+    }
+
+    #[test]
+    fn missing_response_file_names_the_file() {
+        let e = expand(v(&["@/nonexistent/args.rsp"]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("/nonexistent/args.rsp"), "{e}");
+    }
+}

@@ -1,0 +1,655 @@
+//! argv rules as data: each rule in `targets.json` says which argument it matches, what
+//! it does with it and why. This module only interprets them.
+
+use serde::Deserialize;
+use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
+
+/// Which tool the wrapper is standing in for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+pub enum Role {
+    #[serde(rename = "cc")]
+    Cc,
+    #[serde(rename = "c++")]
+    Cxx,
+    #[serde(rename = "linker")]
+    Linker,
+    #[serde(rename = "ar")]
+    Ar,
+    #[serde(rename = "ranlib")]
+    Ranlib,
+    #[serde(rename = "dlltool")]
+    Dlltool,
+}
+
+impl Role {
+    pub const ALL: [Role; 6] = [
+        Role::Cc,
+        Role::Cxx,
+        Role::Linker,
+        Role::Ar,
+        Role::Ranlib,
+        Role::Dlltool,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Cc => "cc",
+            Role::Cxx => "c++",
+            Role::Linker => "linker",
+            Role::Ar => "ar",
+            Role::Ranlib => "ranlib",
+            Role::Dlltool => "dlltool",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.name() == s)
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Matcher {
+    exact: Option<String>,
+    #[serde(default)]
+    exact_any: Vec<String>,
+    prefix: Option<String>,
+    #[serde(default)]
+    prefix_any: Vec<String>,
+    suffix: Option<String>,
+    /// Matches a non-flag argument whose file name (the part after the last `/`) is one
+    /// of these: it catches both `/sysroot/.../self-contained/crt1.o` and bare `crt1.o`.
+    #[serde(default)]
+    file_name_in: Vec<String>,
+}
+
+impl Matcher {
+    fn matches(&self, arg: &str) -> bool {
+        if let Some(e) = &self.exact {
+            if arg != e {
+                return false;
+            }
+        }
+        if !self.exact_any.is_empty() && !self.exact_any.iter().any(|e| e == arg) {
+            return false;
+        }
+        if let Some(p) = &self.prefix {
+            if !arg.starts_with(p.as_str()) {
+                return false;
+            }
+        }
+        if !self.prefix_any.is_empty()
+            && !self.prefix_any.iter().any(|p| arg.starts_with(p.as_str()))
+        {
+            return false;
+        }
+        if let Some(s) = &self.suffix {
+            if !arg.ends_with(s.as_str()) {
+                return false;
+            }
+        }
+        if !self.file_name_in.is_empty() {
+            if arg.starts_with('-') {
+                return false;
+            }
+            let name = Path::new(arg)
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("");
+            if !self.file_name_in.iter().any(|f| f == name) {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Keyword {
+    Drop,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CpuRewrite {
+    #[serde(default)]
+    pub feature_aliases: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum Action {
+    Keyword(Keyword),
+    Replace {
+        replace: Vec<String>,
+    },
+    /// Drop the flag and the separate value argument that follows it.
+    DropWithValue {
+        #[allow(dead_code)] // its presence selects the action
+        drop_with_value: bool,
+    },
+    /// Fold the flag and its following value into one argument (`{value}` is substituted).
+    JoinValue {
+        join_value: String,
+    },
+    RewriteCpu {
+        rewrite_cpu: CpuRewrite,
+    },
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    pub id: String,
+    pub why: String,
+    pub roles: Vec<Role>,
+    #[serde(default, rename = "match")]
+    pub matcher: Option<Matcher>,
+    #[serde(default)]
+    pub action: Option<Action>,
+    /// Arguments appended to every call of the role (once).
+    #[serde(default)]
+    pub append: Vec<String>,
+    /// Keep only the first of repeated `-l<name>` arguments.
+    #[serde(default)]
+    pub dedupe_libs: bool,
+}
+
+/// What one rule did to one argument, for NIXCROSS_VERBOSE and for tests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fired {
+    pub rule: String,
+    pub why: String,
+    pub from: Vec<String>,
+    pub to: Vec<String>,
+}
+
+#[derive(Debug, Default)]
+pub struct Rewritten {
+    pub args: Vec<String>,
+    pub fired: Vec<Fired>,
+}
+
+/// Applies `rules` for `role` to `args`: the first rule whose matcher fits an argument
+/// acts on it; then duplicate libraries are removed and appended arguments added.
+pub fn rewrite(args: &[String], rules: &[&Rule], role: Role) -> Rewritten {
+    let rules: Vec<&Rule> = rules
+        .iter()
+        .copied()
+        .filter(|r| r.roles.contains(&role))
+        .collect();
+    let mut out = Rewritten::default();
+    let mut i = 0;
+    while i < args.len() {
+        let arg = &args[i];
+        let hit = rules.iter().find_map(|r| match (&r.matcher, &r.action) {
+            (Some(m), Some(a)) if m.matches(arg) => Some((r, a)),
+            _ => None,
+        });
+        let Some((rule, action)) = hit else {
+            out.args.push(arg.clone());
+            i += 1;
+            continue;
+        };
+        let (consumed, produced) = match action {
+            Action::Keyword(Keyword::Drop) => (1, vec![]),
+            Action::Replace { replace } => (1, replace.clone()),
+            Action::DropWithValue { .. } => (2.min(args.len() - i), vec![]),
+            Action::JoinValue { join_value } => match args.get(i + 1) {
+                Some(v) => (2, vec![join_value.replace("{value}", v)]),
+                None => (1, vec![arg.clone()]),
+            },
+            Action::RewriteCpu { rewrite_cpu } => (1, vec![rewrite_cpu_flag(arg, rewrite_cpu)]),
+        };
+        let from = args[i..i + consumed].to_vec();
+        if from != produced {
+            out.fired.push(Fired {
+                rule: rule.id.clone(),
+                why: rule.why.clone(),
+                from,
+                to: produced.clone(),
+            });
+        }
+        out.args.extend(produced);
+        i += consumed;
+    }
+    if rules.iter().any(|r| r.dedupe_libs) {
+        let mut seen = HashSet::new();
+        let before = out.args.len();
+        let mut removed = vec![];
+        out.args.retain(|a| {
+            if a.starts_with("-l") && a.len() > 2 && !seen.insert(a.clone()) {
+                removed.push(a.clone());
+                return false;
+            }
+            true
+        });
+        if out.args.len() != before {
+            let rule = rules.iter().find(|r| r.dedupe_libs).expect("checked above");
+            out.fired.push(Fired {
+                rule: rule.id.clone(),
+                why: rule.why.clone(),
+                from: removed,
+                to: vec![],
+            });
+        }
+    }
+    for rule in &rules {
+        for extra in &rule.append {
+            if !out.args.contains(extra) {
+                out.args.push(extra.clone());
+                out.fired.push(Fired {
+                    rule: rule.id.clone(),
+                    why: rule.why.clone(),
+                    from: vec![],
+                    to: vec![extra.clone()],
+                });
+            }
+        }
+    }
+    out
+}
+
+/// `-march=armv8.2-a+fp16` -> `-march=generic+v8_2a+fullfp16`; `-march=x86-64-v3` ->
+/// `-march=x86_64_v3`; `-mcpu=apple-m1` -> `-mcpu=apple_m1`.
+fn rewrite_cpu_flag(arg: &str, spec: &CpuRewrite) -> String {
+    let (flag, value) = arg.split_once('=').expect("matched -march= or -mcpu=");
+    if value == "native" {
+        return arg.to_string();
+    }
+    let mut parts = value.split('+');
+    let cpu = parts.next().unwrap_or("");
+    let mut names = Vec::new();
+    match arm_isa_level(cpu) {
+        Some(level) => {
+            names.push("generic".to_string());
+            names.push(level);
+        }
+        None => names.push(cpu.replace(['-', '.'], "_")),
+    }
+    for feature in parts {
+        let f = spec
+            .feature_aliases
+            .get(feature)
+            .map(String::as_str)
+            .unwrap_or(feature);
+        names.push(f.replace(['-', '.'], "_"));
+    }
+    format!("{flag}={}", names.join("+"))
+}
+
+/// `armv8-a` -> `v8a`, `armv8.2-a` -> `v8_2a`, `armv9.4-a` -> `v9_4a`.
+fn arm_isa_level(cpu: &str) -> Option<String> {
+    let version = cpu.strip_prefix("armv")?.strip_suffix("-a")?;
+    let (major, minor) = match version.split_once('.') {
+        Some((a, b)) => (a, Some(b)),
+        None => (version, None),
+    };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(major) || !minor.is_none_or(digits) {
+        return None;
+    }
+    Some(match minor {
+        Some(m) => format!("v{major}_{m}a"),
+        None => format!("v{major}a"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    //! One test per rule in targets.json, named after the behaviour it exists for.
+    use super::*;
+    use crate::table::Table;
+
+    fn run(target: &str, role: Role, args: &[&str]) -> Rewritten {
+        let table = Table::load();
+        let t = table.target(target).unwrap();
+        let rules = table.rules_for(t);
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        rewrite(&args, &rules, role)
+    }
+
+    fn args(target: &str, role: Role, input: &[&str]) -> Vec<String> {
+        run(target, role, input).args
+    }
+
+    fn fired(target: &str, role: Role, input: &[&str]) -> Vec<String> {
+        run(target, role, input)
+            .fired
+            .into_iter()
+            .map(|f| f.rule)
+            .collect()
+    }
+
+    const WIN: &str = "x86_64-pc-windows-gnu";
+    const WIN_ARM: &str = "aarch64-pc-windows-gnullvm";
+    const MUSL: &str = "x86_64-unknown-linux-musl";
+    const MAC: &str = "aarch64-apple-darwin";
+
+    #[test]
+    fn cc_rs_rust_triple_target_flag_is_dropped_zig_cannot_parse_it() {
+        for t in [
+            WIN,
+            WIN_ARM,
+            MUSL,
+            MAC,
+            "aarch64-unknown-linux-musl",
+            "x86_64-apple-darwin",
+        ] {
+            let out = args(
+                t,
+                Role::Cc,
+                &["--target=x86_64-pc-windows-gnu", "-c", "a.c"],
+            );
+            assert!(
+                !out.iter().any(|a| a.starts_with("--target=")),
+                "{t}: {out:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn wl_o1_is_dropped_because_zig_warns_about_it() {
+        let out = args(MUSL, Role::Linker, &["-Wl,-O1", "main.o"]);
+        assert!(!out.contains(&"-Wl,-O1".to_string()), "{out:?}");
+        assert!(out.contains(&"main.o".to_string()));
+    }
+
+    #[test]
+    fn cpu_names_are_spelled_the_zig_way() {
+        assert_eq!(
+            args(MUSL, Role::Cc, &["-march=x86-64-v3"])[0],
+            "-march=x86_64_v3"
+        );
+        assert_eq!(args(MUSL, Role::Cc, &["-march=x86-64"])[0], "-march=x86_64");
+        assert_eq!(args(MUSL, Role::Cc, &["-march=native"])[0], "-march=native");
+        let a = "aarch64-unknown-linux-musl";
+        assert_eq!(
+            args(a, Role::Cc, &["-march=armv8-a"])[0],
+            "-march=generic+v8a"
+        );
+        assert_eq!(
+            args(a, Role::Cc, &["-march=armv8.2-a+fp16"])[0],
+            "-march=generic+v8_2a+fullfp16"
+        );
+        assert_eq!(
+            args(a, Role::Cc, &["-mcpu=cortex-a72+crypto"])[0],
+            "-mcpu=cortex_a72+crypto"
+        );
+        assert_eq!(
+            args(MAC, Role::Cc, &["-mcpu=apple-m1"])[0],
+            "-mcpu=apple_m1"
+        );
+    }
+
+    #[test]
+    fn compile_calls_turn_off_zigs_ubsan_traps() {
+        let out = args(WIN, Role::Cc, &["-O0", "-c", "a.c"]);
+        assert_eq!(out.last().unwrap(), "-fno-sanitize=undefined");
+        // Not added twice when the caller already said it, and never at link time.
+        let out = args(WIN, Role::Cc, &["-fno-sanitize=undefined", "-c", "a.c"]);
+        assert_eq!(
+            out.iter()
+                .filter(|a| *a == "-fno-sanitize=undefined")
+                .count(),
+            1
+        );
+        assert!(!args(WIN, Role::Linker, &["a.o"]).contains(&"-fno-sanitize=undefined".to_string()));
+    }
+
+    #[test]
+    fn musl_crt_objects_from_the_self_contained_dir_are_dropped() {
+        let sc = "/nix/store/x-rust/lib/rustlib/x86_64-unknown-linux-musl/lib/self-contained";
+        let input: Vec<String> = [
+            "crt1.o",
+            "crti.o",
+            "crtbegin.o",
+            "crtend.o",
+            "crtn.o",
+            "rcrt1.o",
+            "crtbeginS.o",
+            "crtendS.o",
+            "Scrt1.o",
+        ]
+        .iter()
+        .map(|f| format!("{sc}/{f}"))
+        .collect();
+        let mut all: Vec<&str> = input.iter().map(String::as_str).collect();
+        all.push("main.o");
+        assert_eq!(args(MUSL, Role::Linker, &all)[0], "main.o");
+    }
+
+    #[test]
+    fn musl_crt_objects_given_by_bare_name_are_dropped() {
+        // rustc passes bare names when the sysroot has no self-contained dir.
+        let out = args(
+            MUSL,
+            Role::Linker,
+            &[
+                "rcrt1.o",
+                "crti.o",
+                "crtbeginS.o",
+                "main.o",
+                "crtendS.o",
+                "crtn.o",
+            ],
+        );
+        assert_eq!(out[0], "main.o");
+        assert_eq!(out.len(), 2, "{out:?}"); // main.o + -static
+    }
+
+    #[test]
+    fn user_objects_that_merely_contain_crt_are_kept() {
+        let out = args(MUSL, Role::Linker, &["mycrt1.o", "-lcrt1"]);
+        assert!(out.contains(&"mycrt1.o".to_string()) && out.contains(&"-lcrt1".to_string()));
+    }
+
+    #[test]
+    fn musl_nostartfiles_is_dropped_so_zig_adds_its_crt() {
+        assert!(fired(MUSL, Role::Linker, &["-nostartfiles"]).contains(&"drop-nostartfiles".into()));
+    }
+
+    #[test]
+    fn musl_lc_is_dropped_zig_links_its_own_musl() {
+        let out = args(MUSL, Role::Linker, &["-lc", "-lunwind"]);
+        assert!(!out.contains(&"-lc".to_string()) && out.contains(&"-lunwind".to_string()));
+    }
+
+    #[test]
+    fn musl_lgcc_s_becomes_lunwind() {
+        assert_eq!(args(MUSL, Role::Linker, &["-lgcc_s"])[0], "-lunwind");
+    }
+
+    #[test]
+    fn musl_lgcc_eh_is_dropped() {
+        assert!(!args(MUSL, Role::Linker, &["-lgcc_eh"]).contains(&"-lgcc_eh".to_string()));
+    }
+
+    #[test]
+    fn musl_links_are_forced_static() {
+        assert!(args(MUSL, Role::Linker, &["main.o"]).contains(&"-static".to_string()));
+        assert!(!args(MUSL, Role::Cc, &["-c", "a.c"]).contains(&"-static".to_string()));
+    }
+
+    #[test]
+    fn windows_mingw_gcc_runtime_libs_are_dropped() {
+        let input = [
+            "-lmsvcrt",
+            "-lgcc",
+            "-lgcc_eh",
+            "-lwindows",
+            "-lmingw32",
+            "-lmingwex",
+            "-lkernel32",
+        ];
+        for t in [WIN, WIN_ARM] {
+            assert_eq!(args(t, Role::Linker, &input), ["-lkernel32"], "{t}");
+        }
+    }
+
+    #[test]
+    fn windows_exact_file_pthread_becomes_lpthread() {
+        assert_eq!(args(WIN, Role::Linker, &["-l:libpthread.a"]), ["-lpthread"]);
+    }
+
+    #[test]
+    fn windows_ssp_libs_are_dropped_zig_017_cannot_find_them() {
+        assert!(args(WIN, Role::Linker, &["-lssp_nonshared", "-lssp"]).is_empty());
+    }
+
+    #[test]
+    fn windows_gnu_ld_only_pe_flags_are_dropped() {
+        let input = [
+            "-Wl,--disable-auto-image-base",
+            "-Wl,--dynamicbase",
+            "-Wl,--large-address-aware",
+            "-Wl,--enable-auto-image-base",
+            "-Wl,--nxcompat",
+        ];
+        assert_eq!(args(WIN, Role::Linker, &input), ["-Wl,--nxcompat"]);
+    }
+
+    #[test]
+    fn windows_cdylib_def_file_is_dropped() {
+        let out = args(
+            WIN,
+            Role::Linker,
+            &["-Wl,/tmp/rustcX/lib.def", "-Wl,--gc-sections"],
+        );
+        assert_eq!(out, ["-Wl,--gc-sections"]);
+    }
+
+    #[test]
+    fn windows_lsynchronization_maps_to_the_api_set_import_lib() {
+        assert_eq!(
+            args(WIN, Role::Linker, &["-lsynchronization"]),
+            ["-lapi-ms-win-core-synch-l1-2-0"]
+        );
+    }
+
+    #[test]
+    fn rustc_dlltool_gnu_flags_are_dropped_with_their_values() {
+        let input = [
+            "-d",
+            "x.def",
+            "-D",
+            "x.dll",
+            "-l",
+            "x.lib",
+            "-m",
+            "i386:x86-64",
+            "-f",
+            "--64",
+            "--no-leading-underscore",
+            "--temp-prefix",
+            "x.dll",
+        ];
+        let out = args(WIN, Role::Dlltool, &input);
+        assert_eq!(
+            out,
+            [
+                "-d",
+                "x.def",
+                "-D",
+                "x.dll",
+                "-l",
+                "x.lib",
+                "-m",
+                "i386:x86-64",
+                "--no-leading-underscore"
+            ]
+        );
+    }
+
+    #[test]
+    fn darwin_arch_flag_and_its_value_are_dropped() {
+        assert_eq!(
+            args(MAC, Role::Cc, &["-arch", "arm64", "-c", "a.c"])[..3],
+            ["-c", "a.c", "-fno-sanitize=undefined"]
+        );
+    }
+
+    #[test]
+    fn darwin_undefined_dynamic_lookup_is_passed_as_a_linker_flag() {
+        assert_eq!(
+            args(MAC, Role::Linker, &["-undefined", "dynamic_lookup"]),
+            ["-Wl,-undefined,dynamic_lookup"]
+        );
+    }
+
+    #[test]
+    fn darwin_duplicate_libs_are_removed_so_dyld_does_not_refuse_the_binary() {
+        let out = args(
+            MAC,
+            Role::Linker,
+            &["-lSystem", "a.o", "-lc", "-lSystem", "-liconv", "-lc"],
+        );
+        assert_eq!(out, ["-lSystem", "a.o", "-lc", "-liconv"]);
+        // Only the darwin rules dedupe: on ELF, order and repetition of archives matter.
+        assert_eq!(
+            args(MUSL, Role::Linker, &["-lfoo", "-lbar", "-lfoo"])[..3],
+            ["-lfoo", "-lbar", "-lfoo"]
+        );
+    }
+
+    #[test]
+    fn android_args_pass_through_untouched() {
+        let input = ["--target=aarch64-linux-android21", "-lc", "-Wl,-O1", "a.o"];
+        assert_eq!(args("aarch64-linux-android", Role::Linker, &input), input);
+    }
+
+    #[test]
+    fn every_rule_in_the_table_has_a_test_that_fires_it() {
+        // Guards the promise "a unit test per rule": a new rule must come with a test
+        // above that makes it fire; this list is what those tests exercise.
+        let covered = [
+            (MUSL, Role::Cc, vec!["--target=x"]),
+            (MUSL, Role::Linker, vec!["-Wl,-O1"]),
+            (MUSL, Role::Cc, vec!["-march=x86-64-v3"]),
+            (MUSL, Role::Cc, vec!["-c"]),
+            (
+                MUSL,
+                Role::Linker,
+                vec!["crt1.o", "-nostartfiles", "-lc", "-lgcc_s", "-lgcc_eh"],
+            ),
+            (
+                WIN,
+                Role::Linker,
+                vec![
+                    "-lmsvcrt",
+                    "-l:libpthread.a",
+                    "-lssp",
+                    "-Wl,--dynamicbase",
+                    "-Wl,x.def",
+                    "-lsynchronization",
+                ],
+            ),
+            (WIN, Role::Dlltool, vec!["-f", "--64"]),
+            (
+                MAC,
+                Role::Linker,
+                vec![
+                    "-arch",
+                    "arm64",
+                    "-undefined",
+                    "dynamic_lookup",
+                    "-lc",
+                    "-lc",
+                ],
+            ),
+        ];
+        let mut ids: HashSet<String> = HashSet::new();
+        for (t, role, input) in covered {
+            ids.extend(fired(t, role, &input));
+        }
+        let table = Table::load();
+        for rule in table.rule_sets.values().flatten() {
+            assert!(
+                ids.contains(&rule.id),
+                "rule {} is never exercised",
+                rule.id
+            );
+        }
+    }
+}

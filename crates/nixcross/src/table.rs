@@ -1,0 +1,178 @@
+//! The target table (`targets.json`), embedded at build time. The Nix layer reads the
+//! same file with `builtins.fromJSON`, so nothing per-target is written twice.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+use crate::error::Error;
+use crate::rules::Rule;
+
+/// Bumped when a field changes meaning; the Nix layer checks it too.
+pub const SCHEMA_VERSION: u32 = 1;
+
+pub const TABLE_JSON: &str = include_str!("../targets.json");
+
+#[derive(Debug, Deserialize)]
+pub struct Table {
+    pub schema_version: u32,
+    pub zig_tools: BTreeMap<String, Vec<String>>,
+    pub ndk_tools: BTreeMap<String, String>,
+    pub rule_sets: BTreeMap<String, Vec<Rule>>,
+    pub targets: BTreeMap<String, Target>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum LinkerKind {
+    /// `zig cc` drives the link with its own linker (Mach-O, COFF through lld).
+    #[serde(rename = "zig")]
+    Zig,
+    /// `zig cc` with its bundled LLD for ELF, forced static.
+    #[serde(rename = "zig-lld")]
+    ZigLld,
+    /// The Android NDK's clang (`<triple><api>-clang`).
+    #[serde(rename = "ndk-clang")]
+    NdkClang,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Runner {
+    /// Program names to look for on PATH, first found wins.
+    pub programs: Vec<String>,
+    pub nix_package: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Output {
+    pub format: String,
+    pub arch: String,
+    #[serde(rename = "static")]
+    pub is_static: bool,
+    #[serde(default)]
+    pub code_signature: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Target {
+    pub os: String,
+    pub linker: LinkerKind,
+    #[serde(default)]
+    pub zig_target: Option<String>,
+    #[serde(default)]
+    pub ndk_triple: Option<String>,
+    #[serde(default)]
+    pub android_api: Option<u32>,
+    pub rule_sets: Vec<String>,
+    pub rustflags: Vec<String>,
+    pub runner: Option<Runner>,
+    pub output: Output,
+}
+
+impl Table {
+    pub fn load() -> Table {
+        // The table is compiled in and covered by tests; a parse failure is a build bug.
+        let table: Table =
+            serde_json::from_str(TABLE_JSON).expect("embedded targets.json is valid");
+        assert_eq!(
+            table.schema_version, SCHEMA_VERSION,
+            "targets.json schema_version"
+        );
+        table
+    }
+
+    pub fn target(&self, name: &str) -> Result<&Target, Error> {
+        self.targets.get(name).ok_or_else(|| Error::UnknownTarget {
+            target: name.to_string(),
+            known: self.targets.keys().cloned().collect(),
+        })
+    }
+
+    /// All rules that apply to `target`, in table order (rule sets in the target's order).
+    pub fn rules_for(&self, target: &Target) -> Vec<&Rule> {
+        target
+            .rule_sets
+            .iter()
+            .flat_map(|set| self.rule_sets.get(set).into_iter().flatten())
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_parses_and_has_the_eight_targets() {
+        let t = Table::load();
+        assert_eq!(t.schema_version, SCHEMA_VERSION);
+        let names: Vec<_> = t.targets.keys().map(String::as_str).collect();
+        assert_eq!(
+            names,
+            [
+                "aarch64-apple-darwin",
+                "aarch64-linux-android",
+                "aarch64-pc-windows-gnullvm",
+                "aarch64-unknown-linux-musl",
+                "x86_64-apple-darwin",
+                "x86_64-linux-android",
+                "x86_64-pc-windows-gnu",
+                "x86_64-unknown-linux-musl",
+            ]
+        );
+    }
+
+    #[test]
+    fn every_rule_set_a_target_names_exists() {
+        let t = Table::load();
+        for (name, target) in &t.targets {
+            for set in &target.rule_sets {
+                assert!(
+                    t.rule_sets.contains_key(set),
+                    "{name} names missing rule set {set}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn zig_targets_have_a_zig_triple_and_android_an_ndk_triple() {
+        let t = Table::load();
+        for (name, target) in &t.targets {
+            match target.linker {
+                LinkerKind::Zig | LinkerKind::ZigLld => {
+                    assert!(target.zig_target.is_some(), "{name}")
+                }
+                LinkerKind::NdkClang => {
+                    assert!(
+                        target.ndk_triple.is_some() && target.android_api.is_some(),
+                        "{name}"
+                    )
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn rule_ids_are_unique_and_explained() {
+        let t = Table::load();
+        let mut seen = std::collections::BTreeSet::new();
+        for rule in t.rule_sets.values().flatten() {
+            assert!(
+                seen.insert(rule.id.clone()),
+                "duplicate rule id {}",
+                rule.id
+            );
+            assert!(rule.why.len() > 20, "rule {} needs a why", rule.id);
+        }
+    }
+
+    #[test]
+    fn unknown_target_error_lists_the_known_ones() {
+        let t = Table::load();
+        let err = t
+            .target("riscv64gc-unknown-linux-gnu")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("riscv64gc-unknown-linux-gnu"), "{err}");
+        assert!(err.contains("x86_64-pc-windows-gnu"), "{err}");
+    }
+}

@@ -1,0 +1,473 @@
+//! Runs one tool call: rewrites argv with the target's rules and runs zig (or the NDK's
+//! clang) with a writable cache, passing zig's exit code and stderr through untouched.
+
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::cache;
+use crate::error::Error;
+use crate::respfile;
+use crate::rules::{self, Fired, Role};
+use crate::table::{LinkerKind, Table, Target};
+
+/// Above this many bytes of arguments the wrapper hands zig a response file even if it
+/// was called without one (Linux limits one argument string to 128 KiB).
+const RESPONSE_FILE_THRESHOLD: usize = 64 * 1024;
+
+pub type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+#[derive(Debug)]
+pub struct Plan {
+    pub program: PathBuf,
+    /// Arguments before the rewritten ones (`cc -target x86_64-windows-gnu`).
+    pub prefix: Vec<String>,
+    pub args: Vec<String>,
+    pub fired: Vec<Fired>,
+    pub cache: Option<PathBuf>,
+    pub use_response_file: bool,
+    /// Set for the first link of a zig target on a cold cache: zig builds libc then.
+    pub cold_key: Option<String>,
+}
+
+pub fn plan(
+    table: &Table,
+    target_name: &str,
+    role: Role,
+    raw: Vec<String>,
+    env: Env,
+) -> Result<Plan, Error> {
+    let target = table.target(target_name)?;
+    let (args, used_rsp) = match role {
+        Role::Cc | Role::Cxx | Role::Linker => respfile::expand(raw)?,
+        _ => (raw, false),
+    };
+    let rules = table.rules_for(target);
+    let mut rewritten = rules::rewrite(&args, &rules, role);
+    let size: usize = rewritten.args.iter().map(|a| a.len() + 1).sum();
+    let use_response_file = used_rsp || size > RESPONSE_FILE_THRESHOLD;
+    match target.linker {
+        LinkerKind::Zig | LinkerKind::ZigLld => {
+            let zig_target = target
+                .zig_target
+                .as_deref()
+                .expect("zig targets have zig_target");
+            let tool = &table.zig_tools[role.name()];
+            let mut prefix = tool.clone();
+            if matches!(role, Role::Cc | Role::Cxx | Role::Linker) {
+                prefix.extend(["-target".to_string(), zig_target.to_string()]);
+                darwin_sdk_args(target, role, env, &mut rewritten.args);
+            }
+            Ok(Plan {
+                program: find_zig(env)?,
+                prefix,
+                args: rewritten.args,
+                fired: rewritten.fired,
+                cache: Some(cache::cache_dir(env)?),
+                use_response_file,
+                cold_key: (role == Role::Linker).then(|| zig_target.to_string()),
+            })
+        }
+        LinkerKind::NdkClang => {
+            let tool_pattern =
+                table
+                    .ndk_tools
+                    .get(role.name())
+                    .ok_or_else(|| Error::RoleNotSupported {
+                        role: role.name().into(),
+                        target: target_name.into(),
+                    })?;
+            let api = env("NIXCROSS_ANDROID_API")
+                .and_then(|s| s.parse::<u32>().ok())
+                .or(target.android_api)
+                .expect("android targets have android_api");
+            let tool = tool_pattern
+                .replace(
+                    "{triple}",
+                    target
+                        .ndk_triple
+                        .as_deref()
+                        .expect("android targets have ndk_triple"),
+                )
+                .replace("{api}", &api.to_string());
+            let program = ndk_bin(target_name, env)?.join(tool);
+            if !program.exists() {
+                return Err(Error::ToolNotFound {
+                    tool: program,
+                    hint: format!("this NDK has no clang for API level {api}; set NIXCROSS_ANDROID_API to one it ships"),
+                });
+            }
+            Ok(Plan {
+                program,
+                prefix: vec![],
+                args: rewritten.args,
+                fired: rewritten.fired,
+                cache: None,
+                use_response_file,
+                cold_key: None,
+            })
+        }
+    }
+}
+
+/// Frameworks for macOS targets come from an SDK the user provides (zig ships none).
+fn darwin_sdk_args(target: &Target, role: Role, env: Env, args: &mut Vec<String>) {
+    if target.os != "macos" {
+        return;
+    }
+    let Some(sdk) = env("NIXCROSS_DARWIN_SDK").filter(|s| !s.is_empty()) else {
+        return;
+    };
+    args.push(format!("-F{sdk}/System/Library/Frameworks"));
+    if role == Role::Linker {
+        args.push(format!("-L{sdk}/usr/lib"));
+    }
+}
+
+pub fn find_zig(env: Env) -> Result<PathBuf, Error> {
+    if let Some(z) = env("NIXCROSS_ZIG").filter(|s| !s.is_empty()) {
+        // Resolve symlinks: zig finds its lib dir relative to its real location.
+        return fs::canonicalize(&z).map_err(|e| Error::ZigNotFound {
+            tried: format!("NIXCROSS_ZIG={z}: {e}"),
+        });
+    }
+    let path = env("PATH").unwrap_or_default();
+    for dir in std::env::split_paths(&path) {
+        let candidate = dir.join("zig");
+        if candidate.is_file() {
+            return fs::canonicalize(&candidate).map_err(|e| Error::ZigNotFound {
+                tried: format!("{}: {e}", candidate.display()),
+            });
+        }
+    }
+    Err(Error::ZigNotFound {
+        tried: "NIXCROSS_ZIG is unset and no zig on PATH".into(),
+    })
+}
+
+pub fn ndk_root(env: Env) -> Option<String> {
+    [
+        "NIXCROSS_ANDROID_NDK",
+        "ANDROID_NDK_HOME",
+        "ANDROID_NDK_ROOT",
+    ]
+    .iter()
+    .find_map(|k| env(k).filter(|s| !s.is_empty()))
+}
+
+fn ndk_bin(target: &str, env: Env) -> Result<PathBuf, Error> {
+    let root = ndk_root(env).ok_or_else(|| Error::NdkNotFound {
+        target: target.into(),
+    })?;
+    let bin = Path::new(&root).join("toolchains/llvm/prebuilt/linux-x86_64/bin");
+    if !bin.is_dir() {
+        return Err(Error::ToolNotFound {
+            tool: bin,
+            hint: "NIXCROSS_ANDROID_NDK must point at an NDK root built for linux-x86_64 hosts"
+                .into(),
+        });
+    }
+    Ok(bin)
+}
+
+/// Shell-style quoting for the printed command line.
+pub fn quote(arg: &str) -> String {
+    if !arg.is_empty()
+        && arg
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./=:,+@%".contains(&b))
+    {
+        arg.to_string()
+    } else {
+        format!("'{}'", arg.replace('\'', "'\\''"))
+    }
+}
+
+pub fn execute(plan: Plan, env: Env) -> Result<i32, Error> {
+    let verbose = env("NIXCROSS_VERBOSE").is_some_and(|v| !v.is_empty() && v != "0");
+    let io = |what: String| move |source| Error::Io { what, source };
+    let mut rsp_path = None;
+    let mut final_args = plan.prefix.clone();
+    if plan.use_response_file {
+        let dir = match &plan.cache {
+            Some(c) => c.join("nixcross/tmp"),
+            None => std::env::temp_dir(),
+        };
+        fs::create_dir_all(&dir).map_err(io(format!("creating {}", dir.display())))?;
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        let path = dir.join(format!("args-{}-{nanos}.rsp", std::process::id()));
+        fs::write(&path, respfile::write(&plan.args))
+            .map_err(io(format!("writing {}", path.display())))?;
+        final_args.push(format!("@{}", path.display()));
+        rsp_path = Some(path);
+    } else {
+        final_args.extend(plan.args.iter().cloned());
+    }
+    if verbose {
+        for f in &plan.fired {
+            eprintln!(
+                "nixcross: rule {}: {:?} -> {:?} ({})",
+                f.rule, f.from, f.to, f.why
+            );
+        }
+        let mut line = quote(&plan.program.to_string_lossy());
+        for a in plan.prefix.iter().chain(&plan.args) {
+            line.push(' ');
+            line.push_str(&quote(a));
+        }
+        eprintln!("nixcross: {line}");
+    }
+    let mut cmd = Command::new(&plan.program);
+    cmd.args(&final_args);
+    if let Some(cache) = &plan.cache {
+        cmd.env("ZIG_GLOBAL_CACHE_DIR", cache)
+            .env("ZIG_LOCAL_CACHE_DIR", cache);
+    }
+    let result = match (&plan.cache, &plan.cold_key) {
+        (Some(cache), Some(key)) => run_warming(&mut cmd, cache, key),
+        _ => run(&mut cmd),
+    };
+    if let Some(p) = rsp_path {
+        let _ = fs::remove_file(p);
+    }
+    result
+}
+
+fn run(cmd: &mut Command) -> Result<i32, Error> {
+    use std::os::unix::process::ExitStatusExt;
+    let status = cmd.status().map_err(|source| match source.kind() {
+        std::io::ErrorKind::NotFound => Error::ZigNotFound {
+            tried: cmd.get_program().to_string_lossy().into_owned(),
+        },
+        _ => Error::Spawn {
+            program: cmd.get_program().into(),
+            source,
+        },
+    })?;
+    Ok(status
+        .code()
+        .unwrap_or_else(|| 128 + status.signal().unwrap_or(0)))
+}
+
+/// The first link for a zig target builds libc, compiler-rt and libunwind into the cache.
+/// Many such links started at once on a cold cache have failed with `File exists`, so the
+/// first one runs alone under a lock; once it succeeded, links run in parallel.
+fn run_warming(cmd: &mut Command, cache: &Path, key: &str) -> Result<i32, Error> {
+    let dir = cache.join("nixcross");
+    let marker = dir.join(format!("warm-{key}"));
+    if marker.exists() {
+        return run(cmd);
+    }
+    let io = |what: String| move |source| Error::Io { what, source };
+    fs::create_dir_all(&dir).map_err(io(format!("creating {}", dir.display())))?;
+    let lock_path = dir.join(format!("lock-{key}"));
+    let lock = File::create(&lock_path).map_err(io(format!("creating {}", lock_path.display())))?;
+    lock.lock()
+        .map_err(io(format!("locking {}", lock_path.display())))?;
+    if marker.exists() {
+        drop(lock);
+        return run(cmd);
+    }
+    eprintln!(
+        "nixcross: first link for {key}: zig is building its libc into {} (once per cache)",
+        cache.display()
+    );
+    let code = run(cmd)?;
+    if code == 0 {
+        File::create(&marker).map_err(io(format!("creating {}", marker.display())))?;
+    }
+    Ok(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env_of(pairs: Vec<(&str, String)>) -> impl Fn(&str) -> Option<String> {
+        let m: HashMap<String, String> =
+            pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        move |k| m.get(k).cloned()
+    }
+
+    fn fake_zig() -> (tempfile::TempDir, String) {
+        let d = tempfile::tempdir().unwrap();
+        let z = d.path().join("zig");
+        fs::write(&z, "#!/bin/sh\n").unwrap();
+        let z = z.to_str().unwrap().to_string();
+        (d, z)
+    }
+
+    #[test]
+    fn zig_targets_run_zig_cc_with_the_zig_triple() {
+        let (d, zig) = fake_zig();
+        let env = env_of(vec![
+            ("NIXCROSS_ZIG", zig),
+            ("TMPDIR", d.path().to_str().unwrap().into()),
+        ]);
+        let p = plan(
+            &Table::load(),
+            "x86_64-pc-windows-gnu",
+            Role::Linker,
+            vec!["-lmsvcrt".into(), "main.o".into()],
+            &env,
+        )
+        .unwrap();
+        assert_eq!(p.prefix, ["cc", "-target", "x86_64-windows-gnu"]);
+        assert_eq!(p.args, ["main.o"]);
+        assert_eq!(p.cold_key.as_deref(), Some("x86_64-windows-gnu"));
+        let p = plan(
+            &Table::load(),
+            "x86_64-pc-windows-gnu",
+            Role::Dlltool,
+            vec![],
+            &env,
+        )
+        .unwrap();
+        assert_eq!(p.prefix, ["dlltool"]);
+        let p = plan(
+            &Table::load(),
+            "aarch64-apple-darwin",
+            Role::Cxx,
+            vec![],
+            &env,
+        )
+        .unwrap();
+        assert_eq!(p.prefix, ["c++", "-target", "aarch64-macos.11.0"]);
+    }
+
+    #[test]
+    fn missing_zig_is_one_line_naming_nixcross_zig() {
+        let env = env_of(vec![("PATH", "/nonexistent".into())]);
+        let e = plan(
+            &Table::load(),
+            "x86_64-unknown-linux-musl",
+            Role::Cc,
+            vec![],
+            &env,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("NIXCROSS_ZIG") && !e.contains('\n'), "{e}");
+    }
+
+    #[test]
+    fn android_runs_the_ndk_clang_for_the_api_level() {
+        let ndk = tempfile::tempdir().unwrap();
+        let bin = ndk.path().join("toolchains/llvm/prebuilt/linux-x86_64/bin");
+        fs::create_dir_all(&bin).unwrap();
+        for f in [
+            "aarch64-linux-android21-clang",
+            "aarch64-linux-android30-clang++",
+            "llvm-ar",
+        ] {
+            fs::write(bin.join(f), "").unwrap();
+        }
+        let root = ndk.path().to_str().unwrap().to_string();
+        let env = env_of(vec![("ANDROID_NDK_HOME", root.clone())]);
+        let t = Table::load();
+        let p = plan(
+            &t,
+            "aarch64-linux-android",
+            Role::Linker,
+            vec!["a.o".into()],
+            &env,
+        )
+        .unwrap();
+        assert_eq!(p.program, bin.join("aarch64-linux-android21-clang"));
+        assert_eq!(p.args, ["a.o"]);
+        assert!(p.cache.is_none());
+        let p = plan(&t, "aarch64-linux-android", Role::Ar, vec![], &env).unwrap();
+        assert_eq!(p.program, bin.join("llvm-ar"));
+        let env30 = env_of(vec![
+            ("NIXCROSS_ANDROID_NDK", root),
+            ("NIXCROSS_ANDROID_API", "30".into()),
+        ]);
+        let p = plan(&t, "aarch64-linux-android", Role::Cxx, vec![], &env30).unwrap();
+        assert_eq!(p.program, bin.join("aarch64-linux-android30-clang++"));
+        let e = plan(&t, "aarch64-linux-android", Role::Cc, vec![], &env30)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("aarch64-linux-android30-clang") && e.contains("NIXCROSS_ANDROID_API"),
+            "{e}"
+        );
+        let e = plan(&t, "aarch64-linux-android", Role::Dlltool, vec![], &env30)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("dlltool"), "{e}");
+    }
+
+    #[test]
+    fn android_without_ndk_says_which_variable_to_set() {
+        let env = env_of(vec![]);
+        let e = plan(
+            &Table::load(),
+            "x86_64-linux-android",
+            Role::Linker,
+            vec![],
+            &env,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("NIXCROSS_ANDROID_NDK"), "{e}");
+    }
+
+    #[test]
+    fn response_file_input_is_rewritten_and_handed_on_as_a_response_file() {
+        let (d, zig) = fake_zig();
+        let rsp = d.path().join("linker-arguments");
+        fs::write(
+            &rsp,
+            "/s/self-contained/crt1.o\nmain.o\n-lc\n/p/with\\ space/lib.rlib\n",
+        )
+        .unwrap();
+        let env = env_of(vec![
+            ("NIXCROSS_ZIG", zig),
+            ("TMPDIR", d.path().to_str().unwrap().into()),
+        ]);
+        let p = plan(
+            &Table::load(),
+            "x86_64-unknown-linux-musl",
+            Role::Linker,
+            vec![format!("@{}", rsp.display())],
+            &env,
+        )
+        .unwrap();
+        assert!(p.use_response_file);
+        assert_eq!(p.args, ["main.o", "/p/with space/lib.rlib", "-static"]);
+    }
+
+    #[test]
+    fn darwin_sdk_adds_framework_and_library_paths() {
+        let (d, zig) = fake_zig();
+        let env = env_of(vec![
+            ("NIXCROSS_ZIG", zig),
+            ("TMPDIR", d.path().to_str().unwrap().into()),
+            ("NIXCROSS_DARWIN_SDK", "/sdk".into()),
+        ]);
+        let p = plan(
+            &Table::load(),
+            "aarch64-apple-darwin",
+            Role::Linker,
+            vec![],
+            &env,
+        )
+        .unwrap();
+        assert_eq!(
+            p.args,
+            ["-F/sdk/System/Library/Frameworks", "-L/sdk/usr/lib"]
+        );
+    }
+
+    #[test]
+    fn quote_marks_only_what_the_shell_needs() {
+        assert_eq!(quote("-lfoo"), "-lfoo");
+        assert_eq!(quote("a b"), "'a b'");
+        assert_eq!(quote("it's"), "'it'\\''s'");
+    }
+}
