@@ -71,6 +71,40 @@ pub fn write(args: &[String]) -> String {
     s
 }
 
+/// A response file for zig, whose reader (std.process `IteratorGeneral` with single
+/// quotes on) differs from GNU's: backslashes are literal except before a quote, both `"`
+/// and `'` toggle quoting, and an escaped `'` comes out as `"` (zig 0.17), so a literal
+/// single quote cannot be written at all. Each argument is double-quoted; returns None
+/// for an argument holding `'`, which must then be passed on the command line.
+pub fn write_zig_arg(arg: &str) -> Option<String> {
+    if arg.contains('\'') {
+        return None;
+    }
+    let mut s = String::with_capacity(arg.len() + 2);
+    s.push('"');
+    let mut backslashes = 0;
+    for c in arg.chars() {
+        match c {
+            '\\' => backslashes += 1,
+            '"' => {
+                // 2n+1 backslashes then a quote: n literal backslashes and a literal quote.
+                s.extend(std::iter::repeat_n('\\', backslashes * 2 + 1));
+                s.push('"');
+                backslashes = 0;
+            }
+            c => {
+                s.extend(std::iter::repeat_n('\\', backslashes));
+                backslashes = 0;
+                s.push(c);
+            }
+        }
+    }
+    // Backslashes before the closing quote must be doubled, or they escape it.
+    s.extend(std::iter::repeat_n('\\', backslashes * 2));
+    s.push('"');
+    Some(s)
+}
+
 /// Replaces every `@file` argument by the arguments it holds, recursively.
 /// Returns whether any response file was read.
 pub fn expand(args: Vec<String>) -> Result<(Vec<String>, bool), Error> {
@@ -159,6 +193,83 @@ mod tests {
             "new\nline",
         ]);
         assert_eq!(parse(&write(&args)).unwrap(), args);
+    }
+
+    /// zig's reader, transcribed from lib/std/process/Args.zig (IteratorGeneral with
+    /// single_quotes), to check the writer against; the integration tests run real zig.
+    fn zig_parse(text: &str) -> Vec<String> {
+        let mut out = vec![];
+        let mut chars = text.chars().peekable();
+        loop {
+            while chars.peek().is_some_and(|c| c.is_whitespace()) {
+                chars.next();
+            }
+            if chars.peek().is_none() {
+                return out;
+            }
+            let (mut cur, mut bs, mut in_quote) = (String::new(), 0usize, false);
+            loop {
+                match chars.next() {
+                    None => {
+                        cur.extend(std::iter::repeat_n('\\', bs));
+                        out.push(cur);
+                        return out;
+                    }
+                    Some(q @ ('"' | '\'')) => {
+                        cur.extend(std::iter::repeat_n('\\', bs / 2));
+                        if bs % 2 == 0 {
+                            in_quote = !in_quote;
+                        } else {
+                            let _ = q;
+                            cur.push('"');
+                        }
+                        bs = 0;
+                    }
+                    Some('\\') => bs += 1,
+                    Some(c) if c.is_whitespace() => {
+                        cur.extend(std::iter::repeat_n('\\', bs));
+                        bs = 0;
+                        if in_quote {
+                            cur.push(c);
+                        } else {
+                            out.push(std::mem::take(&mut cur));
+                            break;
+                        }
+                    }
+                    Some(c) => {
+                        cur.extend(std::iter::repeat_n('\\', bs));
+                        bs = 0;
+                        cur.push(c);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn zig_writer_round_trips_through_zigs_reader() {
+        let args = v(&[
+            "plain",
+            "with space",
+            "quote\"double",
+            "back\\slash",
+            "trailing\\",
+            "bs\\\"q",
+            "",
+            "日本語/ファイル.o",
+            "new\nline",
+            "#hash",
+        ]);
+        let text: String = args
+            .iter()
+            .map(|a| write_zig_arg(a).unwrap() + "\n")
+            .collect();
+        assert_eq!(zig_parse(&text), args);
+    }
+
+    #[test]
+    fn zig_writer_refuses_single_quotes_it_cannot_encode() {
+        assert_eq!(write_zig_arg("it's"), None);
     }
 
     #[test]

@@ -29,6 +29,7 @@ pub struct Plan {
     pub use_response_file: bool,
     /// Set for the first link of a zig target on a cold cache: zig builds libc then.
     pub cold_key: Option<String>,
+    pub role: Role,
 }
 
 pub fn plan(
@@ -67,6 +68,7 @@ pub fn plan(
                 cache: Some(cache::cache_dir(env)?),
                 use_response_file,
                 cold_key: (role == Role::Linker).then(|| zig_target.to_string()),
+                role,
             })
         }
         LinkerKind::NdkClang => {
@@ -106,6 +108,7 @@ pub fn plan(
                 cache: None,
                 use_response_file,
                 cold_key: None,
+                role,
             })
         }
     }
@@ -185,9 +188,12 @@ pub fn quote(arg: &str) -> String {
 }
 
 pub fn execute(plan: Plan, env: Env) -> Result<i32, Error> {
-    let verbose = env("NIXCROSS_VERBOSE").is_some_and(|v| !v.is_empty() && v != "0");
+    // rustc fails a dlltool call that writes anything to stderr, so that role only logs
+    // to NIXCROSS_LOG.
+    let verbose = env("NIXCROSS_VERBOSE").is_some_and(|v| !v.is_empty() && v != "0")
+        && plan.role != Role::Dlltool;
     let io = |what: String| move |source| Error::Io { what, source };
-    let mut rsp_path = None;
+    let mut rsp_paths: Vec<PathBuf> = Vec::new();
     let mut final_args = plan.prefix.clone();
     if plan.use_response_file {
         let dir = match &plan.cache {
@@ -199,27 +205,73 @@ pub fn execute(plan: Plan, env: Env) -> Result<i32, Error> {
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_nanos())
             .unwrap_or(0);
-        let path = dir.join(format!("args-{}-{nanos}.rsp", std::process::id()));
-        fs::write(&path, respfile::write(&plan.args))
-            .map_err(io(format!("writing {}", path.display())))?;
-        final_args.push(format!("@{}", path.display()));
-        rsp_path = Some(path);
+        // Runs of encodable arguments go to response files, in order; an argument zig's
+        // reader cannot carry (a single quote) goes on the command line between them.
+        let mut chunk = String::new();
+        let mut flush = |chunk: &mut String, final_args: &mut Vec<String>| -> Result<(), Error> {
+            if chunk.is_empty() {
+                return Ok(());
+            }
+            let path = dir.join(format!(
+                "args-{}-{nanos}-{}.rsp",
+                std::process::id(),
+                rsp_paths.len()
+            ));
+            fs::write(&path, std::mem::take(chunk))
+                .map_err(io(format!("writing {}", path.display())))?;
+            final_args.push(format!("@{}", path.display()));
+            rsp_paths.push(path);
+            Ok(())
+        };
+        for a in &plan.args {
+            let encoded = match plan.cache {
+                Some(_) => respfile::write_zig_arg(a),
+                None => Some(respfile::write(std::slice::from_ref(a))),
+            };
+            match encoded {
+                Some(e) => {
+                    chunk.push_str(e.trim_end_matches('\n'));
+                    chunk.push('\n');
+                }
+                None => {
+                    flush(&mut chunk, &mut final_args)?;
+                    final_args.push(a.clone());
+                }
+            }
+        }
+        flush(&mut chunk, &mut final_args)?;
     } else {
         final_args.extend(plan.args.iter().cloned());
     }
-    if verbose {
+    let log_file = env("NIXCROSS_LOG").filter(|s| !s.is_empty());
+    if verbose || log_file.is_some() {
+        let mut text = String::new();
         for f in &plan.fired {
-            eprintln!(
-                "nixcross: rule {}: {:?} -> {:?} ({})",
+            text.push_str(&format!(
+                "nixcross: rule {}: {:?} -> {:?} ({})\n",
                 f.rule, f.from, f.to, f.why
-            );
+            ));
         }
         let mut line = quote(&plan.program.to_string_lossy());
         for a in plan.prefix.iter().chain(&plan.args) {
             line.push(' ');
             line.push_str(&quote(a));
         }
-        eprintln!("nixcross: {line}");
+        text.push_str(&format!("nixcross: {line}\n"));
+        if verbose {
+            eprint!("{text}");
+        }
+        if let Some(path) = log_file {
+            // cargo hides a successful linker's stderr; a log file shows what ran.
+            use std::io::Write;
+            let mut f = fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&path)
+                .map_err(io(format!("opening NIXCROSS_LOG={path}")))?;
+            f.write_all(text.as_bytes())
+                .map_err(io(format!("writing NIXCROSS_LOG={path}")))?;
+        }
     }
     let mut cmd = Command::new(&plan.program);
     cmd.args(&final_args);
@@ -231,7 +283,7 @@ pub fn execute(plan: Plan, env: Env) -> Result<i32, Error> {
         (Some(cache), Some(key)) => run_warming(&mut cmd, cache, key),
         _ => run(&mut cmd),
     };
-    if let Some(p) = rsp_path {
+    for p in rsp_paths {
         let _ = fs::remove_file(p);
     }
     result

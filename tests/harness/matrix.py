@@ -1,0 +1,289 @@
+#!/usr/bin/env python3
+"""Builds the fixture corpus for every non-Android target through nixcross, checks each
+output's headers, runs what this machine can run and compares the printed line with a
+native build's.
+
+    matrix.py --nixcross BIN --sysroots DIR --work DIR [--targets ...] [--binaries ...]
+
+Every cell of the matrix is one test: it passes, fails, or is an expected upstream
+failure that must fail with its known message. Nothing is skipped silently; the last
+line is "matrix: N passed, N failed".
+"""
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+CORPUS = ROOT / "tests" / "corpus"
+TARGETS = [
+    "x86_64-unknown-linux-musl",
+    "aarch64-unknown-linux-musl",
+    "x86_64-pc-windows-gnu",
+    "aarch64-pc-windows-gnullvm",
+    "x86_64-apple-darwin",
+    "aarch64-apple-darwin",
+]
+BINARIES = ["hello-std", "ring-digest", "rustls-config", "sqlite-bundled", "tui-frame", "openssl-vendored"]
+
+# Upstream limitations: (target, binary) -> text the build must fail with. The cell
+# passes only if the build fails with exactly this reason.
+EXPECTED_FAILURES = {
+    ("aarch64-pc-windows-gnullvm", "openssl-vendored"): "don't know how to configure OpenSSL for aarch64-pc-windows-gnullvm",
+}
+
+DEBIAN_RUSTC = "/usr/bin/rustc"
+DEBIAN_CARGO = "/usr/bin/cargo"
+
+
+class Results:
+    def __init__(self):
+        self.rows = []
+
+    def add(self, name, ok, detail=""):
+        self.rows.append((name, ok, detail))
+        mark = "PASS" if ok else "FAIL"
+        print(f"  {mark} {name}{': ' + detail if detail else ''}", flush=True)
+
+    @property
+    def failed(self):
+        return [r for r in self.rows if not r[1]]
+
+
+def log(msg):
+    print(f"matrix: {msg}", flush=True)
+
+
+def run(cmd, env=None, cwd=None, timeout=None, capture=True):
+    return subprocess.run(cmd, env=env, cwd=cwd, timeout=timeout, text=True,
+                          stdout=subprocess.PIPE if capture else None,
+                          stderr=subprocess.STDOUT if capture else None)
+
+
+def tail(text, n=40):
+    lines = (text or "").splitlines()
+    return "\n".join("      | " + l for l in lines[-n:])
+
+
+def cargo_env(args, target, sysroot):
+    """Environment for `cargo build --target T`: nixcross's own `env` output plus a
+    rustc that uses the test sysroot (the layout rustup ships)."""
+    links = args.work / "links"
+    out = run([str(args.nixcross), "env", "--target", target, "--shell", "json", "--links-dir", str(links)])
+    if out.returncode != 0:
+        raise SystemExit(f"nixcross env failed for {target}:\n{out.stdout}")
+    env = dict(os.environ)
+    env.update(json.loads(out.stdout.splitlines()[-1]))
+    rustc = args.work / f"rustc-{sysroot.name}"
+    rustc.write_text(f'#!/bin/sh\nexec {DEBIAN_RUSTC} --sysroot "{sysroot}" "$@"\n')
+    rustc.chmod(0o755)
+    env["RUSTC"] = str(rustc)
+    env["CARGO_TARGET_DIR"] = str(args.work / "target")
+    env["NIXCROSS_CACHE_DIR"] = str(args.work / "zig-cache")
+    env.pop("RUSTFLAGS", None)
+    return env
+
+
+def cargo_build(args, target, binaries, sysroot, logname):
+    env = cargo_env(args, target, sysroot)
+    env["NIXCROSS_LOG"] = str(args.work / "logs" / f"{logname}.nixcross.log")
+    cmd = [DEBIAN_CARGO, "build", "--release", "--locked", "--keep-going", "--target", target]
+    for b in binaries:
+        cmd += ["-p", b]
+    started = time.time()
+    out = run(cmd, env=env, cwd=CORPUS)
+    (args.work / "logs" / f"{logname}.cargo.log").write_text(out.stdout)
+    return out, time.time() - started
+
+
+def exe_path(args, target, binary):
+    suffix = ".exe" if "windows" in target else ""
+    return args.work / "target" / target / "release" / f"{binary}{suffix}"
+
+
+def runner_for(args, target):
+    if target == "x86_64-unknown-linux-musl":
+        return []
+    if target == "aarch64-unknown-linux-musl":
+        q = shutil.which("qemu-aarch64-static") or shutil.which("qemu-aarch64")
+        return [q] if q else None
+    if target == "x86_64-pc-windows-gnu":
+        w = shutil.which("wine") or shutil.which("wine64")
+        return [w] if w else None
+    return None  # darwin and aarch64 windows: checked by format only
+
+
+def wine_env(args):
+    env = dict(os.environ)
+    env["WINEPREFIX"] = str(args.work / "wineprefix")
+    env["WINEDEBUG"] = "-all"
+    env["WINEDLLOVERRIDES"] = "mscoree,mshtml="  # no Mono/Gecko install dialogs
+    return env
+
+
+def build_wine_shim(args):
+    """bcryptprimitives.dll for wine 8, built with zig directly (not through nixcross,
+    so the harness does not depend on the code it tests)."""
+    dll = args.work / "wine-shim" / "bcryptprimitives.dll"
+    if dll.exists():
+        return dll
+    dll.parent.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, ZIG_GLOBAL_CACHE_DIR=str(args.work / "zig-cache"), ZIG_LOCAL_CACHE_DIR=str(args.work / "zig-cache"))
+    out = run([args.zig, "cc", "-target", "x86_64-windows-gnu", "-shared", "-O2", "-o", str(dll),
+               str(ROOT / "tests/harness/wine/bcryptprimitives.c"), "-ladvapi32"], env=env)
+    if out.returncode != 0:
+        raise SystemExit(f"building the wine shim failed:\n{out.stdout}")
+    return dll
+
+
+def native_reference(args, results):
+    """Each binary's line from a native (x86_64-unknown-linux-gnu) build."""
+    log("native reference build (host toolchain, host C compiler)")
+    env = dict(os.environ, CARGO_TARGET_DIR=str(args.work / "native-target"))
+    for k in list(env):
+        if k.startswith(("CC_", "CXX_", "AR_", "CARGO_TARGET_")):
+            del env[k]
+    out = run([DEBIAN_CARGO, "build", "--release", "--locked", "--keep-going"]
+              + sum((["-p", b] for b in args.binaries), []), env=env, cwd=CORPUS)
+    (args.work / "logs" / "native.cargo.log").write_text(out.stdout)
+    expected = {}
+    for b in args.binaries:
+        exe = args.work / "native-target" / "release" / b
+        r = run([str(exe)]) if exe.exists() else None
+        if r is None or r.returncode != 0 or not r.stdout.strip():
+            results.add(f"native/{b}", False, "native reference build or run failed\n" + tail(out.stdout if r is None else r.stdout))
+            continue
+        expected[b] = r.stdout.strip()
+        results.add(f"native/{b}", True, expected[b])
+    return expected
+
+
+def check_and_run(args, results, target, binary, expected, label=None):
+    name = f"{label or target}/{binary}"
+    exe = exe_path(args, target, binary)
+    chk = run([str(args.nixcross), "check", "--target", target, str(exe)])
+    if chk.returncode != 0:
+        results.add(name, False, "header check failed\n" + tail(chk.stdout))
+        return
+    summary = chk.stdout.strip().split(": ", 2)[-1]
+    if target == "aarch64-apple-darwin" and args.rcodesign:
+        v = run([args.rcodesign, "verify", str(exe)])
+        if v.returncode != 0:
+            results.add(name, False, "rcodesign verify failed\n" + tail(v.stdout))
+            return
+        summary += ", rcodesign verify ok"
+    runner = runner_for(args, target)
+    if runner is None:
+        results.add(name, True, f"{summary} (not run: no runner for {target} on Linux)")
+        return
+    env = None
+    if "windows" in target:
+        env = wine_env(args)
+        shutil.copy(args.wine_shim, exe.parent / "bcryptprimitives.dll")
+    r = run(runner + [str(exe)], env=env, timeout=300)
+    line = (r.stdout or "").replace("\r", "").strip().splitlines()
+    line = line[-1] if line else ""
+    if r.returncode != 0:
+        results.add(name, False, f"exit {r.returncode}\n" + tail(r.stdout))
+    elif binary not in expected:
+        results.add(name, False, f"ran ('{line}') but there is no native line to compare with")
+    elif line != expected[binary]:
+        results.add(name, False, f"printed '{line}', native printed '{expected[binary]}'")
+    else:
+        results.add(name, True, f"{summary}; ran: {line}")
+
+
+def matrix(args, results, expected):
+    full = args.sysroots / "full"
+    for target in args.targets:
+        wanted = [b for b in args.binaries if (target, b) not in EXPECTED_FAILURES]
+        log(f"{target}: building {', '.join(wanted)}")
+        out, secs = cargo_build(args, target, wanted, full, target)
+        log(f"{target}: cargo exited {out.returncode} after {secs:.0f}s")
+        for b in wanted:
+            if not exe_path(args, target, b).exists():
+                results.add(f"{target}/{b}", False, "did not build\n" + tail(out.stdout))
+                continue
+            check_and_run(args, results, target, b, expected)
+        for b in args.binaries:
+            reason = EXPECTED_FAILURES.get((target, b))
+            if reason is None:
+                continue
+            log(f"{target}: {b} must fail upstream with: {reason}")
+            out, _ = cargo_build(args, target, [b], full, f"{target}-{b}-expected-failure")
+            ok = out.returncode != 0 and reason in out.stdout and not exe_path(args, target, b).exists()
+            results.add(f"{target}/{b}", ok, f"upstream limitation, fails as expected: {reason}" if ok
+                        else "expected the upstream failure message\n" + tail(out.stdout))
+
+
+def bare_names(args, results, expected):
+    """musl with a sysroot that has no self-contained dir: rustc names crt objects by bare
+    file name (crt1.o, ...), and the wrapper must drop them too."""
+    target = "x86_64-unknown-linux-musl"
+    log(f"{target} with a sysroot without self-contained/ (bare crt names)")
+    # A separate target dir: the same crate with another sysroot must relink.
+    saved = args.work
+    args.work = saved / "bare"
+    (args.work / "logs").mkdir(parents=True, exist_ok=True)
+    for d in ("links", "zig-cache"):
+        src = saved / d
+        if src.exists() and not (args.work / d).exists():
+            (args.work / d).symlink_to(src)
+    try:
+        out, _ = cargo_build(args, target, ["hello-std"], args.sysroots / "bare", "bare")
+        if out.returncode != 0:
+            results.add("bare-crt-names/hello-std", False, "did not build\n" + tail(out.stdout))
+            return
+        logtext = (args.work / "logs" / "bare.nixcross.log").read_text()
+        if "drop-rust-crt-objects: [\"crt1.o\"]" not in logtext and "drop-rust-crt-objects: [\"rcrt1.o\"]" not in logtext:
+            results.add("bare-crt-names/rule", False, "rustc did not pass bare crt names; the test sysroot is wrong")
+        else:
+            results.add("bare-crt-names/rule", True, "rustc passed bare crt names and nixcross dropped them")
+        check_and_run(args, results, target, "hello-std", expected, label="bare-crt-names")
+    finally:
+        args.work = saved
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--nixcross", type=Path, required=True)
+    p.add_argument("--sysroots", type=Path, required=True)
+    p.add_argument("--work", type=Path, required=True)
+    p.add_argument("--zig", default=os.environ.get("NIXCROSS_ZIG"))
+    p.add_argument("--rcodesign", default=shutil.which("rcodesign"))
+    p.add_argument("--targets", nargs="*", default=TARGETS)
+    p.add_argument("--binaries", nargs="*", default=BINARIES)
+    args = p.parse_args()
+    args.nixcross = args.nixcross.resolve()
+    args.work = args.work.resolve()
+    (args.work / "logs").mkdir(parents=True, exist_ok=True)
+    if not args.zig:
+        raise SystemExit("matrix: set NIXCROSS_ZIG or pass --zig")
+    os.environ["NIXCROSS_ZIG"] = args.zig
+    if not args.rcodesign:
+        log("rcodesign not installed: arm64 signatures are verified by nixcross check only")
+    results = Results()
+    started = time.time()
+    if "x86_64-pc-windows-gnu" in args.targets:
+        args.wine_shim = build_wine_shim(args)
+    expected = native_reference(args, results)
+    matrix(args, results, expected)
+    if "x86_64-unknown-linux-musl" in args.targets:
+        bare_names(args, results, expected)
+    if shutil.which("wineserver"):
+        run(["wineserver", "-k"], env=wine_env(args))
+    log(f"finished in {time.time() - started:.0f}s")
+    for name, _, detail in results.failed:
+        print(f"FAILED {name}: {detail.splitlines()[0] if detail else ''}")
+    failed = len(results.failed)
+    print(f"matrix: {len(results.rows) - failed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
