@@ -54,6 +54,9 @@ pub fn cc_suffix(target: &str) -> String {
     target.replace(['-', '.'], "_")
 }
 
+/// Variable name and value pairs, in the order they are printed.
+pub type Vars = Vec<(String, String)>;
+
 pub struct EnvOptions<'a> {
     pub links_dir: &'a Path,
     /// Absolute path of a runner, if one was found.
@@ -146,7 +149,7 @@ pub fn resolve(
     name: &str,
     links_dir: Option<PathBuf>,
     env: Env,
-) -> Result<(Vec<(String, String)>, Vec<String>), Error> {
+) -> Result<(Vars, Vec<String>), Error> {
     let target = table.target(name)?;
     let mut warnings = Vec::new();
     let (zig, ndk) = match target.linker {

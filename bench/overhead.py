@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+"""Per-call overhead of the nixcross wrapper, measured in one run against its peers.
+
+  1. Pure overhead: nixcross running a no-op program in zig's place, against running that
+     no-op directly. The difference is what the wrapper adds to every compiler and
+     linker call (start-up, reading the target table, rewriting argv, spawning).
+  2. A real call (`zig cc -c` of a small file, warm cache): zig directly, through
+     nixcross, and through cargo-zigbuild's wrapper (`cargo-zigbuild zig cc`, what its
+     generated zigcc-*.sh scripts run) when cargo-zigbuild is installed.
+
+Prints medians and ratios. Target: at most 0.5 ms median overhead per call.
+
+    bench/overhead.py --nixcross target/release/nixcross [--runs 300]
+"""
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def measure(cmd, runs, env):
+    for _ in range(min(20, runs)):  # warm-up: page cache, zig's cache
+        subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    samples = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        samples.append(time.perf_counter() - t)
+    return statistics.median(samples) * 1000, statistics.quantiles(samples, n=10)[8] * 1000
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--nixcross", type=Path, required=True)
+    p.add_argument("--zig", default=os.environ.get("NIXCROSS_ZIG"))
+    p.add_argument("--runs", type=int, default=300)
+    args = p.parse_args()
+    if not args.zig:
+        sys.exit("bench: set NIXCROSS_ZIG or pass --zig")
+    nixcross = str(args.nixcross.resolve())
+    tmp = Path(tempfile.mkdtemp(prefix="nixcross-bench-"))
+    cache = tmp / "cache"
+    base = dict(os.environ, NIXCROSS_CACHE_DIR=str(cache), ZIG_GLOBAL_CACHE_DIR=str(cache), ZIG_LOCAL_CACHE_DIR=str(cache))
+    base.pop("NIXCROSS_VERBOSE", None)
+    base.pop("NIXCROSS_LOG", None)
+
+    # A no-op executable in zig's place: static, so its own start-up is tiny and equal
+    # in both measurements.
+    noop = tmp / "noop-zig"
+    (tmp / "noop.c").write_text("int main(void){return 0;}\n")
+    subprocess.run([args.zig, "cc", "-target", "x86_64-linux-musl", "-O2", "-static", "-o", str(noop), str(tmp / "noop.c")],
+                   env=base, check=True)
+    # Arguments shaped like a real rustc link: ~60 args, some the rules rewrite.
+    link_args = ["-m64", "/tmp/a.o", "-Wl,--as-needed", "-lc", "-Wl,-O1", "-nostartfiles", "crt1.o", "crti.o"]
+    link_args += [f"/tmp/deps/lib{i}.rlib" for i in range(50)] + ["-lunwind", "-o", "/tmp/out"]
+
+    print(f"bench: {args.runs} runs each, medians (p90)")
+    rows = []
+    direct = measure([str(noop), "cc", "-target", "x86_64-linux-musl"] + link_args, args.runs, base)
+    wrapped = measure([nixcross, "run", "--target", "x86_64-unknown-linux-musl", "--role", "linker", "--"] + link_args,
+                      args.runs, dict(base, NIXCROSS_ZIG=str(noop)))
+    links = tmp / "links"
+    subprocess.run([nixcross, "env", "--target", "x86_64-unknown-linux-musl", "--links-dir", str(links)],
+                   env=dict(base, NIXCROSS_ZIG=str(noop)), check=True, stdout=subprocess.DEVNULL)
+    via_link = measure([str(links / "nixcross-x86_64-unknown-linux-musl-linker")] + link_args, args.runs,
+                       dict(base, NIXCROSS_ZIG=str(noop)))
+    rows.append(("no-op in zig's place, direct", direct))
+    rows.append(("no-op via nixcross run", wrapped))
+    rows.append(("no-op via argv[0] link (as rustc calls it)", via_link))
+    overhead = via_link[0] - direct[0]
+
+    src = tmp / "small.c"
+    src.write_text("#include <stdio.h>\nint f(int x){return x*2;}\n")
+    obj = tmp / "small.o"
+    real_args = ["-c", str(src), "-o", str(obj), "-O2"]
+    zig_direct = measure([args.zig, "cc", "-target", "x86_64-linux-musl"] + real_args, args.runs // 3, base)
+    zig_ours = measure([str(links / "nixcross-x86_64-unknown-linux-musl-cc")] + real_args, args.runs // 3,
+                       dict(base, NIXCROSS_ZIG=args.zig))
+    rows.append(("zig cc -c small.c, direct", zig_direct))
+    rows.append(("zig cc -c small.c, via nixcross", zig_ours))
+    zigbuild = shutil.which("cargo-zigbuild")
+    zb = None
+    if zigbuild:
+        zb = measure([zigbuild, "zig", "cc", "--", "-target", "x86_64-linux-musl"] + real_args, args.runs // 3,
+                     dict(base, CARGO_ZIGBUILD_ZIG_PATH=args.zig))
+        rows.append(("zig cc -c small.c, via cargo-zigbuild zig cc", zb))
+    for name, (med, p90) in rows:
+        print(f"  {name:<48} {med:8.3f} ms  ({p90:.3f})")
+    print(f"nixcross overhead per call: {overhead:.3f} ms median (target <= 0.5 ms): "
+          f"{'OK' if overhead <= 0.5 else 'OVER TARGET'}")
+    print(f"real compile: nixcross/direct = {zig_ours[0] / zig_direct[0]:.3f}x", end="")
+    if zb:
+        print(f", cargo-zigbuild/direct = {zb[0] / zig_direct[0]:.3f}x, nixcross/cargo-zigbuild = {zig_ours[0] / zb[0]:.3f}x")
+    else:
+        print("; cargo-zigbuild not installed (pip install cargo-zigbuild) so not compared")
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,50 @@
+# targetEnv { target; linksDir; zig ? null; runner ? null; ndk ? null; }
+#
+# The environment that makes `cargo build --target <target>` use the nixcross wrapper:
+# exactly the variables `nixcross env --target <target>` prints (tests/nix compares
+# the two). `linksDir` holds the nixcross-<target>-<role> links; `zig`, `runner` and
+# `ndk` are store paths (or null when the target has none).
+let
+  table = import ./targetTable.nix;
+  s = import ./strings.nix;
+in
+{
+  target,
+  linksDir,
+  zig ? null,
+  runner ? null,
+  ndk ? null,
+}:
+let
+  entry =
+    table.targets.${target}
+      or (throw "nixcross: unknown target '${target}'; supported targets: ${s.concatSep ", " (builtins.attrNames table.targets)}");
+  prefix = s.cargoTargetPrefix target;
+  suffix = s.ccSuffix target;
+  link = role: "${linksDir}/nixcross-${target}-${role}";
+  usesDlltool = builtins.elem "dlltool" entry.rule_sets;
+  rustflags =
+    entry.rustflags
+    ++ (
+      if usesDlltool then
+        [
+          "-C"
+          "dlltool=${link "dlltool"}"
+        ]
+      else
+        [ ]
+    );
+in
+s.optionalAttrs (zig != null) { NIXCROSS_ZIG = zig; }
+// s.optionalAttrs (ndk != null) { NIXCROSS_ANDROID_NDK = ndk; }
+// {
+  "${prefix}LINKER" = link "linker";
+}
+// s.optionalAttrs (rustflags != [ ]) { "${prefix}RUSTFLAGS" = s.concatSep " " rustflags; }
+// s.optionalAttrs (runner != null) { "${prefix}RUNNER" = runner; }
+// {
+  "CC_${suffix}" = link "cc";
+  "CXX_${suffix}" = link "c++";
+  "AR_${suffix}" = link "ar";
+  "RANLIB_${suffix}" = link "ranlib";
+}

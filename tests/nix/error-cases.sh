@@ -1,0 +1,21 @@
+# Sourced by tests/nix/run.sh: each bad mkCrossPackages option must fail evaluation with
+# a message that names the fix.
+v='import ./nix/lib/validateOptions.nix'
+expect_error "unknown target lists the supported ones" "unknown target 'riscv64gc-unknown-linux-gnu'; supported targets: aarch64-apple-darwin" \
+  "$v { hostSystem = \"x86_64-linux\"; targets = [ \"riscv64gc-unknown-linux-gnu\" ]; }"
+expect_error "targets must be a list" "targets must be a non-empty list" \
+  "$v { hostSystem = \"x86_64-linux\"; targets = \"x86_64-unknown-linux-musl\"; }"
+expect_error "empty targets" "targets must be a non-empty list" \
+  "$v { hostSystem = \"x86_64-linux\"; targets = [ ]; }"
+expect_error "unknown builder" 'builder must be "crane" (the default) or "naersk"' \
+  "$v { hostSystem = \"x86_64-linux\"; targets = [ \"x86_64-unknown-linux-musl\" ]; builder = \"cargo2nix\"; }"
+expect_error "android without licence acceptance says what to set" "pass acceptAndroidSdkLicense = true" \
+  "$v { hostSystem = \"x86_64-linux\"; targets = [ \"aarch64-linux-android\" ]; }"
+expect_error "android on an aarch64-linux host" "prebuilt for x86_64-linux only; this host is aarch64-linux" \
+  "$v { hostSystem = \"aarch64-linux\"; targets = [ \"x86_64-linux-android\" ]; acceptAndroidSdkLicense = true; }"
+expect_error "android API level too low" "androidApi must be an integer >= 21" \
+  "$v { hostSystem = \"x86_64-linux\"; targets = [ \"x86_64-linux-android\" ]; acceptAndroidSdkLicense = true; androidApi = 19; }"
+expect_error "darwinSdk of the wrong type" "darwinSdk must be a path" \
+  "$v { hostSystem = \"x86_64-linux\"; targets = [ \"aarch64-apple-darwin\" ]; darwinSdk = 3; }"
+expect_error "targetEnv of an unknown target" "unknown target 'wasm32-wasip2'" \
+  "import ./nix/lib/targetEnv.nix { target = \"wasm32-wasip2\"; linksDir = \"/l\"; }"

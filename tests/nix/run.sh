@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Nix tests that need no nixpkgs (Nix 2.8 from Debian is enough):
+#   - every .nix file in the repository parses (nix-instantiate --parse);
+#   - the pure layer's per-target environment equals what `nixcross env` prints, for all
+#     8 targets (the two read one table; this proves they read it the same way);
+#   - eval-tests.nix: option validation, table invariants (a list of failures, must be []);
+#   - error messages: each bad option fails evaluation with a message naming the fix.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); echo "  PASS $*"; }
+bad() { fail=$((fail + 1)); echo "  FAIL $*"; }
+
+command -v nix-instantiate >/dev/null || { echo "nix tests: nix-instantiate not found (apt-get install nix-bin)" >&2; exit 1; }
+# Nix 2.8 wants a store for --eval even when nothing is built; use a private one.
+export NIX_STORE_DIR=${NIX_STORE_DIR:-/nix/store}
+export NIX_STATE_DIR=${NIX_STATE_DIR:-$(mktemp -d)/state}
+export NIX_CONF_DIR=${NIX_CONF_DIR:-$(mktemp -d)}
+echo "experimental-features = nix-command flakes" >"$NIX_CONF_DIR/nix.conf"
+nixeval() { nix-instantiate --eval --strict --json "$@"; }
+
+echo "nix tests: parse"
+while IFS= read -r -d '' f; do
+  if out=$(nix-instantiate --parse "$f" 2>&1 >/dev/null); then ok "parse $f"; else bad "parse $f: $out"; fi
+done < <(find . -name '*.nix' -not -path './target/*' -not -path './.git/*' -print0)
+
+echo "nix tests: targetEnv.nix agrees with nixcross env"
+cargo build --release --locked -q -p nixcross || { echo "cargo build failed" >&2; exit 1; }
+ndk=$(mktemp -d)
+for t in $(nixeval -E 'builtins.attrNames (import ./nix/lib/targetTable.nix).targets' | tr -d '[]"' | tr ',' ' '); do
+  rust=$(ANDROID_NDK_HOME=$ndk ./target/release/nixcross env --target "$t" --shell json --links-dir /LINKS 2>/dev/null) || { bad "nixcross env $t failed"; continue; }
+  args=$(python3 -c 'import json,sys; v=json.loads(sys.argv[1]); t=sys.argv[2]
+r=[k for k in v if k.endswith("_RUNNER")]
+q=lambda x: "null" if x is None else json.dumps(x)
+print("{ target = %s; linksDir = \"/LINKS\"; zig = %s; runner = %s; ndk = %s; }" % (json.dumps(t), q(v.get("NIXCROSS_ZIG")), q(v[r[0]] if r else None), q(v.get("NIXCROSS_ANDROID_NDK"))))' "$rust" "$t")
+  nix=$(nixeval -E "import ./nix/lib/targetEnv.nix $args" 2>&1) || { bad "targetEnv $t: $nix"; continue; }
+  if python3 -c 'import json,sys; sys.exit(json.loads(sys.argv[1]) != json.loads(sys.argv[2]))' "$rust" "$nix"; then
+    ok "env $t"
+  else
+    bad "env $t differs:\n   nixcross: $rust\n   nix:      $nix"
+  fi
+done
+rm -rf "$ndk"
+
+echo "nix tests: eval-tests.nix"
+if out=$(nixeval tests/nix/eval-tests.nix 2>&1); then
+  if [[ $out == '[]' ]]; then ok "eval-tests.nix: all assertions hold"; else bad "eval-tests.nix failures: $out"; fi
+else
+  bad "eval-tests.nix did not evaluate: $out"
+fi
+
+echo "nix tests: error messages"
+expect_error() { # description, expected substring, expression
+  local out
+  if out=$(nixeval -E "$3" 2>&1); then
+    bad "$1: evaluation succeeded, expected an error containing '$2'"
+  elif [[ $out == *"$2"* ]]; then
+    ok "$1"
+  else
+    bad "$1: error did not mention '$2': $out"
+  fi
+}
+if [[ -f tests/nix/error-cases.sh ]]; then source tests/nix/error-cases.sh; fi
+
+echo "nix tests: $pass passed, $fail failed"
+[[ $fail -eq 0 ]]
