@@ -34,7 +34,9 @@ if [[ -e $stamp && -e "$out/bare/.built-$version" ]]; then
   echo "build-sysroots: up to date for rustc $version in $out"
   exit 0
 fi
-rm -rf "$out/full" "$out/bare" "$out/work"
+rm -rf "$out/bare"
+if [[ ! -e "$out/full/.std-$version" ]]; then
+rm -rf "$out/full" "$out/work"
 mkdir -p "$out/full/lib/rustlib" "$out/work"
 ln -s /usr/lib/rustlib/x86_64-unknown-linux-gnu "$out/full/lib/rustlib/x86_64-unknown-linux-gnu"
 
@@ -63,6 +65,8 @@ for f in rsbegin rsend; do
     -Copt-level=3 --crate-type=lib -o "$out/full/lib/rustlib/x86_64-pc-windows-gnu/lib/$f.o" \
     "$src/rtstartup/$f.rs"
 done
+touch "$out/full/.std-$version"
+fi
 
 # self-contained directories, with the file names rustup's rust-std components carry.
 debs="$out/work/debs"
@@ -76,7 +80,7 @@ for d in "$debs"/*.deb; do dpkg-deb -x "$d" "$debs/root-$(basename "$d" .deb | s
 musl_sc() { # arch(debian) gnu-triple rust-target
   local sc="$out/full/lib/rustlib/$3/lib/self-contained" root="$debs/root-$1"
   mkdir -p "$sc"
-  cp "$root"/usr/lib/musl/lib/{crt1.o,crti.o,crtn.o,rcrt1.o,Scrt1.o,libc.a} "$sc/"
+  cp "$root/usr/lib/${3%%-*}-linux-musl"/{crt1.o,crti.o,crtn.o,rcrt1.o,Scrt1.o,libc.a} "$sc/"
   cp "$root"/usr/lib/gcc/"$2"/12/{crtbegin.o,crtbeginS.o,crtend.o,crtendS.o} "$sc/"
   cp "$root"/usr/lib/llvm-14/lib/libunwind.a "$sc/"
 }

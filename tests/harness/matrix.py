@@ -59,10 +59,10 @@ def log(msg):
     print(f"matrix: {msg}", flush=True)
 
 
-def run(cmd, env=None, cwd=None, timeout=None, capture=True):
+def run(cmd, env=None, cwd=None, timeout=None, capture=True, separate_stderr=False):
     return subprocess.run(cmd, env=env, cwd=cwd, timeout=timeout, text=True,
                           stdout=subprocess.PIPE if capture else None,
-                          stderr=subprocess.STDOUT if capture else None)
+                          stderr=(subprocess.PIPE if separate_stderr else subprocess.STDOUT) if capture else None)
 
 
 def tail(text, n=40):
@@ -144,17 +144,18 @@ def build_wine_shim(args):
 def native_reference(args, results):
     """Each binary's line from a native (x86_64-unknown-linux-gnu) build."""
     log("native reference build (host toolchain, host C compiler)")
-    env = dict(os.environ, CARGO_TARGET_DIR=str(args.work / "native-target"))
+    env = dict(os.environ)
     for k in list(env):
-        if k.startswith(("CC_", "CXX_", "AR_", "CARGO_TARGET_")):
+        if k.startswith(("CC_", "CXX_", "AR_", "RANLIB_", "CARGO_TARGET_")):
             del env[k]
+    env["CARGO_TARGET_DIR"] = str(args.work / "native-target")
     out = run([DEBIAN_CARGO, "build", "--release", "--locked", "--keep-going"]
               + sum((["-p", b] for b in args.binaries), []), env=env, cwd=CORPUS)
     (args.work / "logs" / "native.cargo.log").write_text(out.stdout)
     expected = {}
     for b in args.binaries:
         exe = args.work / "native-target" / "release" / b
-        r = run([str(exe)]) if exe.exists() else None
+        r = run([str(exe)], separate_stderr=True) if exe.exists() else None
         if r is None or r.returncode != 0 or not r.stdout.strip():
             results.add(f"native/{b}", False, "native reference build or run failed\n" + tail(out.stdout if r is None else r.stdout))
             continue
@@ -185,11 +186,11 @@ def check_and_run(args, results, target, binary, expected, label=None):
     if "windows" in target:
         env = wine_env(args)
         shutil.copy(args.wine_shim, exe.parent / "bcryptprimitives.dll")
-    r = run(runner + [str(exe)], env=env, timeout=300)
+    r = run(runner + [str(exe)], env=env, timeout=300, separate_stderr=True)
     line = (r.stdout or "").replace("\r", "").strip().splitlines()
     line = line[-1] if line else ""
     if r.returncode != 0:
-        results.add(name, False, f"exit {r.returncode}\n" + tail(r.stdout))
+        results.add(name, False, f"exit {r.returncode}\n" + tail(r.stdout + r.stderr))
     elif binary not in expected:
         results.add(name, False, f"ran ('{line}') but there is no native line to compare with")
     elif line != expected[binary]:

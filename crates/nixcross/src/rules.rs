@@ -477,7 +477,6 @@ mod tests {
         let input = [
             "-lmsvcrt",
             "-lgcc",
-            "-lgcc_eh",
             "-lwindows",
             "-lmingw32",
             "-lmingwex",
@@ -485,6 +484,13 @@ mod tests {
         ];
         for t in [WIN, WIN_ARM] {
             assert_eq!(args(t, Role::Linker, &input), ["-lkernel32"], "{t}");
+        }
+    }
+
+    #[test]
+    fn windows_libgcc_unwinder_becomes_zigs_libunwind() {
+        for t in [WIN, WIN_ARM] {
+            assert_eq!(args(t, Role::Linker, &["-lgcc_eh", "-lgcc_s"]), ["-lunwind", "-lunwind"], "{t}");
         }
     }
 
@@ -618,6 +624,7 @@ mod tests {
                 Role::Linker,
                 vec![
                     "-lmsvcrt",
+                    "-lgcc_eh",
                     "-l:libpthread.a",
                     "-lssp",
                     "-Wl,--dynamicbase",

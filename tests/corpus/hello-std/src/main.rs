@@ -7,6 +7,8 @@ fn main() {
         *m.entry(*w).or_default() += 1;
         m
     });
+    // A panic that unwinds and is caught proves the unwinder links and works; no message.
+    std::panic::set_hook(Box::new(|_| {}));
     let caught = std::panic::catch_unwind(|| panic!("boom")).is_err();
     println!("hello-std: sum={sum} words={words:?} unwind={caught}");
 }
