@@ -490,7 +490,11 @@ mod tests {
     #[test]
     fn windows_libgcc_unwinder_becomes_zigs_libunwind() {
         for t in [WIN, WIN_ARM] {
-            assert_eq!(args(t, Role::Linker, &["-lgcc_eh", "-lgcc_s"]), ["-lunwind", "-lunwind"], "{t}");
+            assert_eq!(
+                args(t, Role::Linker, &["-lgcc_eh", "-lgcc_s"]),
+                ["-lunwind", "-lunwind"],
+                "{t}"
+            );
         }
     }
 
@@ -524,6 +528,51 @@ mod tests {
             &["-Wl,/tmp/rustcX/lib.def", "-Wl,--gc-sections"],
         );
         assert_eq!(out, ["-Wl,--gc-sections"]);
+    }
+
+    #[test]
+    fn windows_bdynamic_falls_back_to_import_libs() {
+        // rustc: -Wl,-Bdynamic -lwinapi_advapi32; zig -Bdynamic on COFF looks for
+        // winapi_advapi32.dll only, the import lib is libwinapi_advapi32.a.
+        for t in [WIN, WIN_ARM] {
+            let out = args(
+                t,
+                Role::Linker,
+                &[
+                    "-Wl,-Bstatic",
+                    "-lunwind",
+                    "-Wl,-Bdynamic",
+                    "-lwinapi_advapi32",
+                ],
+            );
+            assert_eq!(
+                out,
+                [
+                    "-Wl,-Bstatic",
+                    "-lunwind",
+                    "-Wl,-search_paths_first",
+                    "-lwinapi_advapi32"
+                ],
+                "{t}"
+            );
+        }
+        // ELF keeps GNU ld semantics: zig handles -Bdynamic there as ld does.
+        assert_eq!(
+            args(MUSL, Role::Linker, &["-Wl,-Bdynamic"])[0],
+            "-Wl,-Bdynamic"
+        );
+    }
+
+    #[test]
+    fn gnullvm_nolibc_is_dropped_so_zig_links_its_mingw_crt() {
+        // aarch64-pc-windows-gnullvm: rustc passes -nolibc plus the mingw libs; with the
+        // libs dropped, keeping -nolibc leaves sincos (LLVM's sin+cos fusion) undefined.
+        let out = args(
+            WIN_ARM,
+            Role::Linker,
+            &["-nolibc", "--unwindlib=none", "a.o", "-lmingwex"],
+        );
+        assert_eq!(out, ["--unwindlib=none", "a.o"]);
     }
 
     #[test]
@@ -630,6 +679,8 @@ mod tests {
                     "-Wl,--dynamicbase",
                     "-Wl,x.def",
                     "-lsynchronization",
+                    "-Wl,-Bdynamic",
+                    "-nolibc",
                 ],
             ),
             (WIN, Role::Dlltool, vec!["-f", "--64"]),
