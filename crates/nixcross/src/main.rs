@@ -11,6 +11,7 @@ mod error;
 mod inspect;
 mod respfile;
 mod rules;
+mod stubs;
 mod table;
 mod wrap;
 

@@ -63,6 +63,9 @@ pub struct Target {
     pub android_api: Option<u32>,
     pub rule_sets: Vec<String>,
     pub rustflags: Vec<String>,
+    /// Link-time stubs (see `stubs.rs`) searched after any user SDK.
+    #[serde(default)]
+    pub stub_libraries: Vec<String>,
     pub runner: Option<Runner>,
     pub output: Output,
 }
@@ -162,6 +165,19 @@ mod tests {
                 rule.id
             );
             assert!(rule.why.len() > 20, "rule {} needs a why", rule.id);
+        }
+    }
+
+    #[test]
+    fn every_stub_library_a_target_names_is_shipped() {
+        let t = Table::load();
+        for (name, target) in &t.targets {
+            for stub in &target.stub_libraries {
+                assert!(
+                    crate::stubs::contents(stub).is_some(),
+                    "{name} names unknown stub {stub}"
+                );
+            }
         }
     }
 

@@ -10,6 +10,7 @@ use crate::cache;
 use crate::error::Error;
 use crate::respfile;
 use crate::rules::{self, Fired, Role};
+use crate::stubs;
 use crate::table::{LinkerKind, Table, Target};
 
 /// Above this many bytes of arguments the wrapper hands zig a response file even if it
@@ -30,6 +31,8 @@ pub struct Plan {
     /// Set for the first link of a zig target on a cold cache: zig builds libc then.
     pub cold_key: Option<String>,
     pub role: Role,
+    /// Stub libraries to write into this directory before running (see `stubs.rs`).
+    pub stubs: Option<(PathBuf, Vec<String>)>,
 }
 
 pub fn plan(
@@ -55,20 +58,29 @@ pub fn plan(
                 .as_deref()
                 .expect("zig targets have zig_target");
             let tool = &table.zig_tools[role.name()];
+            let cache = cache::cache_dir(env)?;
             let mut prefix = tool.clone();
             if matches!(role, Role::Cc | Role::Cxx | Role::Linker) {
                 prefix.extend(["-target".to_string(), zig_target.to_string()]);
                 darwin_sdk_args(target, role, env, &mut rewritten.args);
+            }
+            let mut stub_dir = None;
+            if role == Role::Linker && !target.stub_libraries.is_empty() {
+                // After the SDK's -L, so a real SDK's library wins over the stub.
+                let dir = stubs::dir(&cache, &target.stub_libraries);
+                rewritten.args.push(format!("-L{}", dir.display()));
+                stub_dir = Some((dir, target.stub_libraries.clone()));
             }
             Ok(Plan {
                 program: find_zig(env)?,
                 prefix,
                 args: rewritten.args,
                 fired: rewritten.fired,
-                cache: Some(cache::cache_dir(env)?),
+                cache: Some(cache),
                 use_response_file,
                 cold_key: (role == Role::Linker).then(|| zig_target.to_string()),
                 role,
+                stubs: stub_dir,
             })
         }
         LinkerKind::NdkClang => {
@@ -109,6 +121,7 @@ pub fn plan(
                 use_response_file,
                 cold_key: None,
                 role,
+                stubs: None,
             })
         }
     }
@@ -193,6 +206,9 @@ pub fn execute(plan: Plan, env: Env) -> Result<i32, Error> {
     let verbose = env("NIXCROSS_VERBOSE").is_some_and(|v| !v.is_empty() && v != "0")
         && plan.role != Role::Dlltool;
     let io = |what: String| move |source| Error::Io { what, source };
+    if let Some((dir, names)) = &plan.stubs {
+        stubs::ensure(dir, names)?;
+    }
     let mut rsp_paths: Vec<PathBuf> = Vec::new();
     let mut final_args = plan.prefix.clone();
     if plan.use_response_file {
@@ -511,9 +527,36 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            p.args,
+            p.args[..2],
             ["-F/sdk/System/Library/Frameworks", "-L/sdk/usr/lib"]
         );
+        // The iconv stub comes last, so the SDK's own libiconv.tbd is found first.
+        let (stub_dir, names) = p.stubs.expect("darwin links carry stubs");
+        assert_eq!(names, ["libiconv.tbd"]);
+        assert_eq!(p.args[2], format!("-L{}", stub_dir.display()));
+        assert!(
+            stub_dir.starts_with(d.path()),
+            "stubs live in the writable cache"
+        );
+    }
+
+    #[test]
+    fn darwin_compiles_carry_no_stub_path() {
+        let (d, zig) = fake_zig();
+        let env = env_of(vec![
+            ("NIXCROSS_ZIG", zig),
+            ("TMPDIR", d.path().to_str().unwrap().into()),
+        ]);
+        let p = plan(
+            &Table::load(),
+            "x86_64-apple-darwin",
+            Role::Cc,
+            vec!["-c".into(), "a.c".into()],
+            &env,
+        )
+        .unwrap();
+        assert!(p.stubs.is_none());
+        assert_eq!(p.args, ["-c", "a.c", "-fno-sanitize=undefined"]);
     }
 
     #[test]
