@@ -54,6 +54,15 @@ enum Command {
         #[arg(long)]
         links_dir: Option<PathBuf>,
     },
+    /// Create the nixcross-<target>-<role> links in DIR (for packaging: the Nix
+    /// package puts them in libexec/nixcross, where `env` finds them).
+    Links {
+        #[arg(long)]
+        dir: PathBuf,
+        /// Targets to make links for (default: all).
+        #[arg(long = "target")]
+        targets: Vec<String>,
+    },
     /// Act as one tool for one target: nixcross run --target T --role linker -- ARGS.
     Run {
         #[arg(long)]
@@ -154,6 +163,23 @@ fn subcommand(table: &Table, cli: Cli) -> Result<i32, Error> {
                 eprintln!("nixcross: warning: {w}");
             }
             print!("{}", envcmd::render(&vars, &shell)?);
+            Ok(0)
+        }
+        Command::Links { dir, targets } => {
+            let exe = std::env::current_exe()
+                .and_then(std::fs::canonicalize)
+                .map_err(|source| Error::Io {
+                    what: "finding the nixcross executable".into(),
+                    source,
+                })?;
+            let targets = if targets.is_empty() {
+                table.targets.keys().cloned().collect()
+            } else {
+                targets
+            };
+            for t in &targets {
+                envcmd::ensure_links(table, t, &dir, &exe)?;
+            }
             Ok(0)
         }
         Command::Run { target, role, args } => {
