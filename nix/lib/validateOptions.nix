@@ -1,9 +1,8 @@
-# validateOptions { hostSystem; targets; builder; acceptAndroidSdkLicense; androidApi;
-#                   darwinSdk; } -> the same options, checked
+# validateOptions { hostSystem; targets; ...mkCrossPackages options } -> the options, checked
 #
 # Every mistake a user can make in mkCrossPackages' arguments fails evaluation here, with
 # a message that says what to set. Pure (builtins only) so tests/nix can run it with no
-# nixpkgs.
+# nixpkgs. The options and their defaults are documented in docs/API.md.
 let
   table = import ./targetTable.nix;
   s = import ./strings.nix;
@@ -20,12 +19,51 @@ in
   builder ? "crane",
   acceptAndroidSdkLicense ? false,
   androidApi ? null,
+  androidNdkVersion ? null,
   darwinSdk ? null,
+  rustToolchain ? null,
+  rustToolchainFile ? null,
+  cargoExtraArgs ? "--locked",
+  features ? [ ],
+  noDefaultFeatures ? false,
+  env ? { },
+  doCheck ? true,
+  ...
 }@opts:
 let
+  knownOptions = [
+    "hostSystem"
+    "src"
+    "targets"
+    "pname"
+    "version"
+    "builder"
+    "acceptAndroidSdkLicense"
+    "androidApi"
+    "androidNdkVersion"
+    "darwinSdk"
+    "rustToolchain"
+    "rustToolchainFile"
+    "cargoExtraArgs"
+    "features"
+    "noDefaultFeatures"
+    "env"
+    "doCheck"
+    "craneArgs"
+    "naerskArgs"
+  ];
+  unknownOptions = builtins.filter (n: !(builtins.elem n knownOptions)) (builtins.attrNames opts);
   unknown = builtins.filter (t: !(builtins.elem t known)) targets;
   android = builtins.filter isAndroid targets;
   checks = [
+    {
+      bad = unknownOptions != [ ];
+      msg = "unknown option${if builtins.length unknownOptions > 1 then "s" else ""} ${s.concatSep ", " unknownOptions} for mkCrossPackages; it takes: ${s.concatSep ", " (builtins.filter (n: n != "hostSystem") knownOptions)} (see docs/API.md)";
+    }
+    {
+      bad = !(opts ? src);
+      msg = "src is required: the crate's source, e.g. src = ./.; (a directory with Cargo.toml and Cargo.lock)";
+    }
     {
       bad = !(builtins.isList targets) || targets == [ ];
       msg = "targets must be a non-empty list of target names, e.g. [ \"x86_64-unknown-linux-musl\" ]; supported: ${s.concatSep ", " known}";
@@ -53,6 +91,38 @@ let
     {
       bad = darwinSdk != null && !(builtins.isPath darwinSdk || builtins.isString darwinSdk);
       msg = "darwinSdk must be a path to an unpacked macOS SDK (the directory holding System/Library/Frameworks and usr/lib), or null";
+    }
+    {
+      bad = rustToolchain != null && rustToolchainFile != null;
+      msg = "set either rustToolchain (a function rust-bin: toolchain) or rustToolchainFile (a rust-toolchain.toml), not both";
+    }
+    {
+      bad = rustToolchain != null && !(builtins.isFunction rustToolchain);
+      msg = "rustToolchain must be a function from rust-overlay's rust-bin to a toolchain, e.g. rustToolchain = rust-bin: rust-bin.stable.\"1.98.0\".minimal; nixcross adds the targets' rust-std to it";
+    }
+    {
+      bad = rustToolchainFile != null && !(builtins.isPath rustToolchainFile || builtins.isString rustToolchainFile);
+      msg = "rustToolchainFile must be a path to a rust-toolchain.toml (or legacy rust-toolchain) file, e.g. ./rust-toolchain.toml";
+    }
+    {
+      bad = !(builtins.isString cargoExtraArgs);
+      msg = "cargoExtraArgs must be a string of cargo arguments, e.g. \"--locked --bin mytool\"";
+    }
+    {
+      bad = !(builtins.isList features && builtins.all builtins.isString features);
+      msg = "features must be a list of cargo feature names, e.g. [ \"vendored-openssl\" ]";
+    }
+    {
+      bad = !(builtins.isBool noDefaultFeatures) || !(builtins.isBool doCheck) || !(builtins.isBool acceptAndroidSdkLicense);
+      msg = "noDefaultFeatures, doCheck and acceptAndroidSdkLicense must be true or false";
+    }
+    {
+      bad = !(builtins.isAttrs env) || !(builtins.all (v: builtins.isString v || builtins.isPath v || builtins.isInt v) (builtins.attrValues env));
+      msg = "env must be an attribute set of environment variables with string values, e.g. env = { OPENSSL_STATIC = \"1\"; }";
+    }
+    {
+      bad = androidNdkVersion != null && !(builtins.isString androidNdkVersion);
+      msg = "androidNdkVersion must be a version string from nixpkgs' androidenv (e.g. \"27.2.12479018\"), or null for androidenv's default";
     }
   ];
   # In order, stopping at the first failure, so later checks may assume earlier ones

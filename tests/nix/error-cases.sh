@@ -2,20 +2,34 @@
 # a message that names the fix.
 v='import ./nix/lib/validateOptions.nix'
 expect_error "unknown target lists the supported ones" "unknown target 'riscv64gc-unknown-linux-gnu'; supported targets: aarch64-apple-darwin" \
-  "$v { hostSystem = \"x86_64-linux\"; targets = [ \"riscv64gc-unknown-linux-gnu\" ]; }"
+  "$v { src = ./.; hostSystem = \"x86_64-linux\"; targets = [ \"riscv64gc-unknown-linux-gnu\" ]; }"
 expect_error "targets must be a list" "targets must be a non-empty list" \
-  "$v { hostSystem = \"x86_64-linux\"; targets = \"x86_64-unknown-linux-musl\"; }"
+  "$v { src = ./.; hostSystem = \"x86_64-linux\"; targets = \"x86_64-unknown-linux-musl\"; }"
 expect_error "empty targets" "targets must be a non-empty list" \
-  "$v { hostSystem = \"x86_64-linux\"; targets = [ ]; }"
+  "$v { src = ./.; hostSystem = \"x86_64-linux\"; targets = [ ]; }"
 expect_error "unknown builder" 'builder must be "crane" (the default) or "naersk"' \
-  "$v { hostSystem = \"x86_64-linux\"; targets = [ \"x86_64-unknown-linux-musl\" ]; builder = \"cargo2nix\"; }"
+  "$v { src = ./.; hostSystem = \"x86_64-linux\"; targets = [ \"x86_64-unknown-linux-musl\" ]; builder = \"cargo2nix\"; }"
 expect_error "android without licence acceptance says what to set" "pass acceptAndroidSdkLicense = true" \
-  "$v { hostSystem = \"x86_64-linux\"; targets = [ \"aarch64-linux-android\" ]; }"
+  "$v { src = ./.; hostSystem = \"x86_64-linux\"; targets = [ \"aarch64-linux-android\" ]; }"
 expect_error "android on an aarch64-linux host" "prebuilt for x86_64-linux only; this host is aarch64-linux" \
-  "$v { hostSystem = \"aarch64-linux\"; targets = [ \"x86_64-linux-android\" ]; acceptAndroidSdkLicense = true; }"
+  "$v { src = ./.; hostSystem = \"aarch64-linux\"; targets = [ \"x86_64-linux-android\" ]; acceptAndroidSdkLicense = true; }"
 expect_error "android API level too low" "androidApi must be an integer >= 21" \
-  "$v { hostSystem = \"x86_64-linux\"; targets = [ \"x86_64-linux-android\" ]; acceptAndroidSdkLicense = true; androidApi = 19; }"
+  "$v { src = ./.; hostSystem = \"x86_64-linux\"; targets = [ \"x86_64-linux-android\" ]; acceptAndroidSdkLicense = true; androidApi = 19; }"
 expect_error "darwinSdk of the wrong type" "darwinSdk must be a path" \
-  "$v { hostSystem = \"x86_64-linux\"; targets = [ \"aarch64-apple-darwin\" ]; darwinSdk = 3; }"
+  "$v { src = ./.; hostSystem = \"x86_64-linux\"; targets = [ \"aarch64-apple-darwin\" ]; darwinSdk = 3; }"
 expect_error "targetEnv of an unknown target" "unknown target 'wasm32-wasip2'" \
   "import ./nix/lib/targetEnv.nix { target = \"wasm32-wasip2\"; linksDir = \"/l\"; }"
+expect_error "src is required" "src is required" \
+  "$v { hostSystem = \"x86_64-linux\"; targets = [ \"x86_64-unknown-linux-musl\" ]; }"
+expect_error "a misspelt option is named, with the list of options" "unknown option targts for mkCrossPackages; it takes: src, targets" \
+  "$v { src = ./.; hostSystem = \"x86_64-linux\"; targets = [ \"x86_64-unknown-linux-musl\" ]; targts = [ ]; }"
+expect_error "rustToolchain and rustToolchainFile together" "set either rustToolchain" \
+  "$v { src = ./.; hostSystem = \"x86_64-linux\"; targets = [ \"x86_64-unknown-linux-musl\" ]; rustToolchain = p: p; rustToolchainFile = ./x; }"
+expect_error "rustToolchain that is not a function" "rustToolchain must be a function from rust-overlay's rust-bin" \
+  "$v { src = ./.; hostSystem = \"x86_64-linux\"; targets = [ \"x86_64-unknown-linux-musl\" ]; rustToolchain = \"1.98\"; }"
+expect_error "features as a string" "features must be a list of cargo feature names" \
+  "$v { src = ./.; hostSystem = \"x86_64-linux\"; targets = [ \"x86_64-unknown-linux-musl\" ]; features = \"a,b\"; }"
+expect_error "env with a non-string value" "env must be an attribute set of environment variables" \
+  "$v { src = ./.; hostSystem = \"x86_64-linux\"; targets = [ \"x86_64-unknown-linux-musl\" ]; env.X = [ 1 ]; }"
+expect_error "mkToolchain with a toolchain that cannot take targets" "has no .override" \
+  "import ./nix/lib/mkToolchain.nix { stable.latest.minimal = { }; } { targets = [ \"x86_64-pc-windows-gnu\" ]; }"

@@ -8,6 +8,7 @@ let
   check = name: cond: if cond then [ ] else [ name ];
   valid = validate {
     hostSystem = "x86_64-linux";
+    src = ./.;
     targets = names;
     acceptAndroidSdkLicense = true;
   };
@@ -20,6 +21,33 @@ let
     linksDir = "/l";
     runner = "/q/bin/qemu-aarch64";
   };
+  plan =
+    target: hostSystem: options:
+    import ../../nix/lib/targetPlan.nix {
+      inherit target hostSystem options;
+      linksDir = "/l";
+      zig = "/z/bin/zig";
+    };
+  winOnX86 = plan "x86_64-pc-windows-gnu" "x86_64-linux" { };
+  winWithWine = import ../../nix/lib/targetPlan.nix {
+    target = "x86_64-pc-windows-gnu";
+    hostSystem = "x86_64-linux";
+    options = { };
+    linksDir = "/l";
+    runner = "/w/bin/wine";
+  };
+  mac = plan "aarch64-apple-darwin" "x86_64-linux" {
+    darwinSdk = "/sdk";
+    features = [
+      "a"
+      "b"
+    ];
+    noDefaultFeatures = true;
+  };
+  android = plan "aarch64-linux-android" "x86_64-linux" {
+    androidApi = 30;
+    env.EXTRA = "1";
+  };
 in
 builtins.concatLists [
   (check "the table has the eight targets" (builtins.length names == 8))
@@ -27,6 +55,7 @@ builtins.concatLists [
   (check "non-android targets need no licence" (
     (validate {
       hostSystem = "aarch64-linux";
+      src = ./.;
       targets = [ "aarch64-apple-darwin" ];
     }).targets == [ "aarch64-apple-darwin" ]
   ))
@@ -53,5 +82,62 @@ builtins.concatLists [
     builtins.all (
       t: table.targets.${t}.os == "macos" || table.targets.${t}.os == "android" || table.targets.${t}.output.static
     ) names
+  ))
+  (check "plan: windows on x86_64-linux asks nixpkgs for the mingw emulator (wine)" (
+    winOnX86.emulatorFor == "x86_64-w64-mingw32"
+  ))
+  (check "plan: no wine for windows on aarch64-linux hosts" (
+    (plan "x86_64-pc-windows-gnu" "aarch64-linux" { }).emulatorFor == null
+  ))
+  (check "plan: aarch64 musl on x86_64-linux gets qemu-user through aarch64-unknown-linux-musl" (
+    (plan "aarch64-unknown-linux-musl" "x86_64-linux" { }).emulatorFor == "aarch64-unknown-linux-musl"
+  ))
+  (check "plan: a target native to the host needs no emulator and runs its tests" (
+    let
+      p = plan "aarch64-unknown-linux-musl" "aarch64-linux" { };
+    in
+    p.emulatorFor == null && p.runTests && p.drvAttrs.doCheck
+  ))
+  (check "plan: tests are off without a runner" (!winOnX86.runTests && !winOnX86.drvAttrs.doCheck))
+  (check "plan: tests run with a runner, which goes to CARGO_TARGET_<T>_RUNNER" (
+    winWithWine.runTests && winWithWine.env.CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER == "/w/bin/wine"
+  ))
+  (check "plan: doCheck = false turns tests off even with a runner" (
+    !(import ../../nix/lib/targetPlan.nix {
+      target = "x86_64-pc-windows-gnu";
+      hostSystem = "x86_64-linux";
+      options.doCheck = false;
+      linksDir = "/l";
+      runner = "/w/bin/wine";
+    }).runTests
+  ))
+  (check "plan: wine gets a writable prefix" (
+    builtins.match ".*WINEPREFIX=.*" winWithWine.preConfigure != null
+  ))
+  (check "plan: darwin tests are off (no runner on Linux)" (!mac.runTests))
+  (check "plan: darwin keeps crane away from its signed pages" (
+    mac.drvAttrs.doNotRemoveReferencesToVendorDir && mac.drvAttrs.doNotRemoveReferencesToRustToolchain
+  ))
+  (check "plan: no strip or patchelf for foreign binaries" (
+    builtins.all (p: p.drvAttrs.dontStrip && p.drvAttrs.dontPatchELF) [
+      winOnX86
+      mac
+      android
+    ]
+  ))
+  (check "plan: darwinSdk goes to NIXCROSS_DARWIN_SDK" (mac.env.NIXCROSS_DARWIN_SDK == "/sdk"))
+  (check "plan: darwinSdk is not passed to other targets" (
+    !((plan "x86_64-pc-windows-gnu" "x86_64-linux" { darwinSdk = "/sdk"; }).env ? NIXCROSS_DARWIN_SDK)
+  ))
+  (check "plan: features and --no-default-features reach cargo" (
+    mac.cargoExtraArgs == "--locked --no-default-features --features a,b"
+  ))
+  (check "plan: CARGO_BUILD_TARGET is the target" (mac.env.CARGO_BUILD_TARGET == "aarch64-apple-darwin"))
+  (check "plan: android API level and user env reach the build" (
+    android.env.NIXCROSS_ANDROID_API == "30" && android.env.EXTRA == "1"
+  ))
+  (check "plan: the zig path reaches NIXCROSS_ZIG" (mac.env.NIXCROSS_ZIG == "/z/bin/zig"))
+  (check "plan: the sandbox gets a writable zig cache" (
+    builtins.match ".*NIXCROSS_CACHE_DIR=.*TMPDIR.*" mac.preConfigure != null
   ))
 ]

@@ -4,6 +4,7 @@
 #   - the pure layer's per-target environment equals what `nixcross env` prints, for all
 #     8 targets (the two read one table; this proves they read it the same way);
 #   - eval-tests.nix: option validation, table invariants (a list of failures, must be []);
+#   - flake.lock locks exactly flake.nix's inputs (tests/nix/check-lock.py);
 #   - error messages: each bad option fails evaluation with a message naming the fix.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -48,6 +49,18 @@ if out=$(nixeval tests/nix/eval-tests.nix 2>&1); then
   if [[ $out == '[]' ]]; then ok "eval-tests.nix: all assertions hold"; else bad "eval-tests.nix failures: $out"; fi
 else
   bad "eval-tests.nix did not evaluate: $out"
+fi
+
+echo "nix tests: flake.lock locks what flake.nix declares"
+if inputs=$(nixeval -E '(import ./flake.nix).inputs' 2>&1) && out=$(python3 tests/nix/check-lock.py "$inputs" flake.lock 2>&1); then
+  ok "flake.lock matches flake.nix inputs (sources, refs, follows, flake = false, full revs and hashes)"
+else
+  bad "flake.lock: $inputs $out"
+fi
+if desc=$(nixeval -E '(import ./flake.nix).description' 2>&1) && [[ $desc == *cross-compilation* ]]; then
+  ok "flake.nix evaluates to a flake with a description"
+else
+  bad "flake.nix description: $desc"
 fi
 
 echo "nix tests: error messages"

@@ -1,0 +1,62 @@
+# checkOutput { pkgs; nixcross; } { target; package; expected ? null; } -> a check derivation
+#
+# Checks a built package the way users will receive it: `nixcross check` (format,
+# architecture, static linkage for musl and windows, Mach-O dylibs and code signature),
+# then, where nixpkgs has an emulator for the target on this host, runs every binary
+# and compares its first line of output with `expected` (a native build's).
+{ pkgs, nixcross }:
+{
+  target,
+  package,
+  expected ? null,
+}:
+let
+  lib = pkgs.lib;
+  plan = import ./targetPlan.nix {
+    inherit target;
+    hostSystem = pkgs.stdenv.hostPlatform.system;
+    options = { };
+    linksDir = "/unused";
+  };
+  platform = if plan.emulatorFor == null then null else lib.systems.elaborate { config = plan.emulatorFor; };
+  runner =
+    if plan.emulatorFor == null && (import ./targetTable.nix).targets.${target}.native_on or null == pkgs.stdenv.hostPlatform.system then
+      ""
+    else if platform != null && platform.emulatorAvailable pkgs then
+      platform.emulator pkgs
+    else
+      null;
+in
+pkgs.runCommand "nixcross-check-${target}"
+  {
+    nativeBuildInputs = [ nixcross ];
+  }
+  (
+    ''
+      set -euo pipefail
+      export HOME="$TMPDIR/home" WINEPREFIX="$TMPDIR/wine" WINEDEBUG=-all
+      mkdir -p "$HOME"
+      ${plan.checkCommand} ${package}/bin/*
+    ''
+    + (
+      if runner == null || expected == null then
+        ''
+          echo "nixcross: ${target} binaries are checked by format only: no way to run them on ${pkgs.stdenv.hostPlatform.system}"
+        ''
+      else
+        ''
+          for bin in ${package}/bin/*; do
+            got=$(${runner} "$bin" | head -n1)
+            want=$(${expected}/bin/$(basename "$bin" ${plan.exeSuffix}) | head -n1)
+            if [ "$got" != "$want" ]; then
+              echo "nixcross: $bin printed '$got', the native build printed '$want'" >&2
+              exit 1
+            fi
+            echo "nixcross: $bin ran and printed the native build's line: $got"
+          done
+        ''
+    )
+    + ''
+      touch $out
+    ''
+  )

@@ -1,0 +1,42 @@
+# mkLib { pkgs; crane; naersk; rust-overlay; } -> the nixcross library for one pkgs
+#
+# `crane`, `naersk` and `rust-overlay` are the flake inputs (crane's flake, naersk's
+# source, rust-overlay's flake). Everything is built for pkgs' host system; the target
+# comes from the table (crates/nixcross/targets.json). See docs/API.md.
+{
+  pkgs,
+  crane,
+  naersk,
+  rust-overlay,
+  zig ? pkgs.zig,
+}:
+let
+  rustBin = rust-overlay.lib.mkRustBin { } pkgs;
+  nixcross = pkgs.callPackage ./nixcrossPackage.nix { };
+in
+{
+  inherit nixcross zig rustBin;
+  table = import ./targetTable.nix;
+  targetNames = builtins.attrNames (import ./targetTable.nix).targets;
+  mkCrossPackages = import ./mkCrossPackages.nix {
+    inherit
+      pkgs
+      crane
+      naersk
+      rustBin
+      nixcross
+      zig
+      ;
+  };
+  mkDevShell = import ./mkDevShell.nix {
+    inherit
+      pkgs
+      nixcross
+      zig
+      rustBin
+      ;
+  };
+  checkOutput = import ./checkOutput.nix { inherit pkgs nixcross; };
+  targetEnv = import ./targetEnv.nix;
+  validateOptions = import ./validateOptions.nix;
+}

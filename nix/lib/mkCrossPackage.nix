@@ -1,0 +1,108 @@
+# mkCrossPackage { pkgs; craneLib; naerskLib; nixcross; zig; } { target; options; shared; }
+#   -> the derivation that builds `options.src` for `target`
+#
+# Maps targetPlan's data onto crane or naersk. `shared` holds what all targets reuse:
+# pname, version and (for crane) the vendored dependencies.
+{
+  pkgs,
+  craneLib,
+  naerskLib,
+  nixcross,
+  zig,
+}:
+{
+  target,
+  options,
+  shared,
+}:
+let
+  lib = pkgs.lib;
+  table = import ./targetTable.nix;
+  entry = table.targets.${target};
+  hostSystem = pkgs.stdenv.hostPlatform.system;
+  planWith =
+    runner:
+    import ./targetPlan.nix {
+      inherit target hostSystem options runner;
+      linksDir = "${nixcross}/libexec/nixcross";
+      zig = if entry.linker == "ndk-clang" then null else "${zig}/bin/zig";
+      ndk =
+        if entry.linker == "ndk-clang" then
+          import ./androidNdk.nix {
+            inherit pkgs;
+            ndkVersion = options.androidNdkVersion or null;
+          }
+        else
+          null;
+    };
+  # The emulator nixpkgs itself would use for this platform (lib/systems selectEmulator):
+  # qemu-user's qemu-<arch> for Linux, wine for x86_64 Windows.
+  emulatorPlatform =
+    let
+      config = (planWith null).emulatorFor;
+    in
+    if config == null then null else lib.systems.elaborate { inherit config; };
+  runner =
+    if emulatorPlatform != null && emulatorPlatform.emulatorAvailable pkgs then
+      emulatorPlatform.emulator pkgs
+    else
+      null;
+  plan = planWith runner;
+  pname = "${shared.pname}-${target}";
+  inherit (shared) version;
+  checkOutputs = ''
+    echo "nixcross: checking the ${target} outputs in $out/bin"
+    shopt -s nullglob
+    bins=("$out"/bin/*)
+    if [ ''${#bins[@]} -eq 0 ]; then
+      echo "nixcross: no binaries were installed in $out/bin for ${target}" >&2
+      exit 1
+    fi
+    ${plan.checkCommand} "''${bins[@]}"
+  '';
+  common = {
+    inherit (options) src;
+    inherit (plan) preConfigure;
+    nativeBuildInputs = [ nixcross ];
+  }
+  // plan.drvAttrs
+  // plan.env;
+  viaCrane =
+    let
+      craneCommon = common // {
+        inherit pname version;
+        inherit (plan) cargoExtraArgs;
+        cargoVendorDir = shared.cargoVendorDir;
+      };
+      cargoArtifacts = craneLib.buildDepsOnly (craneCommon // (options.craneArgs or { }));
+    in
+    craneLib.buildPackage (
+      craneCommon
+      // {
+        inherit cargoArtifacts;
+        postFixup = checkOutputs;
+        passthru = {
+          inherit target plan cargoArtifacts;
+        };
+      }
+      // (options.craneArgs or { })
+    );
+  viaNaersk = naerskLib.buildPackage (
+    common
+    // {
+      name = pname;
+      inherit version;
+      # naersk's automatic overrides add the host's openssl for openssl-sys, which is
+      # wrong for a foreign target (openssl must be vendored or come from the target).
+      autoCrateSpecificOverrides = false;
+      cargoBuildOptions = old: old ++ [ plan.cargoExtraArgs ];
+      cargoTestOptions = old: old ++ [ plan.cargoExtraArgs ];
+      postFixup = checkOutputs;
+      passthru = {
+        inherit target plan;
+      };
+    }
+    // (options.naerskArgs or { })
+  );
+in
+if (options.builder or "crane") == "naersk" then viaNaersk else viaCrane

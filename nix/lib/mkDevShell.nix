@@ -1,0 +1,75 @@
+# mkDevShell { pkgs; nixcross; zig; rustBin; } { target; rustToolchain ? null;
+#   rustToolchainFile ? null; acceptAndroidSdkLicense ? false; androidNdkVersion ? null; }
+#   -> a shell in which `cargo build --target <target>` uses nixcross
+#
+# The shell hook runs `nixcross env --target <target>`, the same command people use
+# without Nix, so the shell and the non-Nix path cannot drift apart.
+{
+  pkgs,
+  nixcross,
+  zig,
+  rustBin,
+}:
+{
+  target,
+  rustToolchain ? null,
+  rustToolchainFile ? null,
+  acceptAndroidSdkLicense ? false,
+  androidNdkVersion ? null,
+  packages ? [ ],
+}:
+let
+  lib = pkgs.lib;
+  table = import ./targetTable.nix;
+  options = import ./validateOptions.nix {
+    hostSystem = pkgs.stdenv.hostPlatform.system;
+    src = null;
+    targets = [ target ];
+    inherit
+      rustToolchain
+      rustToolchainFile
+      acceptAndroidSdkLicense
+      androidNdkVersion
+      ;
+  };
+  entry = table.targets.${target};
+  plan = import ./targetPlan.nix {
+    inherit target options;
+    hostSystem = pkgs.stdenv.hostPlatform.system;
+    linksDir = "${nixcross}/libexec/nixcross";
+  };
+  emulator =
+    if plan.emulatorFor == null then
+      null
+    else
+      let
+        platform = lib.systems.elaborate { config = plan.emulatorFor; };
+      in
+      if platform.emulatorAvailable pkgs then platform.emulator pkgs else null;
+  toolchain = import ./mkToolchain.nix rustBin {
+    targets = [ target ];
+    inherit rustToolchain rustToolchainFile;
+  };
+in
+pkgs.mkShell {
+  name = "nixcross-${target}";
+  packages = [
+    toolchain
+    nixcross
+  ]
+  ++ packages;
+  NIXCROSS_ZIG = "${zig}/bin/zig";
+  NIXCROSS_ANDROID_NDK =
+    if entry.linker == "ndk-clang" then
+      import ./androidNdk.nix {
+        inherit pkgs;
+        ndkVersion = androidNdkVersion;
+      }
+    else
+      "";
+  shellHook = ''
+    ${lib.optionalString (emulator != null) ''export PATH="${builtins.dirOf emulator}:$PATH"''}
+    eval "$(nixcross env --target ${target})"
+    echo "nixcross: cargo build --target ${target} links with nixcross (nixcross env --target ${target} shows how)" >&2
+  '';
+}

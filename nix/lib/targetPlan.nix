@@ -1,0 +1,100 @@
+# targetPlan { target; hostSystem; options; linksDir; zig ? null; runner ? null;
+#              ndk ? null; } -> what the derivation for one target must look like
+#
+# Every per-target decision of mkCrossPackages, as plain data: environment, whether
+# tests run, which fixup steps stay off, the cargo arguments. Pure (builtins only), so
+# tests/nix checks it without nixpkgs; mkCrossPackage.nix only maps it onto packages.
+# `options` are mkCrossPackages' arguments after validateOptions.
+let
+  table = import ./targetTable.nix;
+  s = import ./strings.nix;
+  targetEnv = import ./targetEnv.nix;
+in
+{
+  target,
+  hostSystem,
+  options,
+  linksDir,
+  zig ? null,
+  runner ? null,
+  ndk ? null,
+}:
+let
+  entry = table.targets.${target};
+  isDarwin = entry.os == "macos";
+  isAndroid = entry.os == "android";
+  runsNatively = (entry.native_on or null) == hostSystem;
+  features = options.features or [ ];
+  cargoExtraArgs = s.concatSep " " (
+    [ (options.cargoExtraArgs or "--locked") ]
+    ++ (if options.noDefaultFeatures or false then [ "--no-default-features" ] else [ ])
+    ++ (if features != [ ] then [ "--features" (s.concatSep "," features) ] else [ ])
+  );
+in
+rec {
+  inherit cargoExtraArgs;
+  # An emulator nixpkgs can provide for this target on this host (lib.systems'
+  # selectEmulator), or null: no runner and the tests cannot run.
+  emulatorFor =
+    if !runsNatively && (entry.nix_emulator_for or null) != null && builtins.elem hostSystem (entry.nix_emulator_hosts or [ ]) then
+      entry.nix_emulator_for
+    else
+      null;
+  # nixpkgs runs the check phase whenever doCheck is set (buildPlatform.canExecute is
+  # about the stdenv, which is native here): cargo test needs a way to run the target's
+  # binaries, else tests are off (darwin, android, aarch64 windows).
+  runTests = (options.doCheck or true) && (runsNatively || runner != null);
+  env =
+    targetEnv {
+      inherit
+        target
+        linksDir
+        zig
+        runner
+        ndk
+        ;
+    }
+    // {
+      CARGO_BUILD_TARGET = target;
+    }
+    // s.optionalAttrs (isAndroid && options.androidApi or null != null) {
+      NIXCROSS_ANDROID_API = toString options.androidApi;
+    }
+    // s.optionalAttrs (isDarwin && options.darwinSdk or null != null) {
+      NIXCROSS_DARWIN_SDK = toString options.darwinSdk;
+    }
+    // (options.env or { });
+  # Attributes for stdenv.mkDerivation (through crane or naersk).
+  drvAttrs = {
+    strictDeps = true;
+    doCheck = runTests;
+    # The host's strip and patchelf do not understand foreign binaries (and must not
+    # touch a Mach-O's signed pages); nixcross links release binaries without debug info.
+    dontStrip = true;
+    dontPatchELF = true;
+  }
+  // s.optionalAttrs isDarwin {
+    # crane rewrites store paths inside installed files with sed; in a Mach-O that
+    # invalidates the ad-hoc code signature, and macOS kills an arm64 binary whose
+    # signature does not verify.
+    doNotRemoveReferencesToVendorDir = true;
+    doNotRemoveReferencesToRustToolchain = true;
+  };
+  # Shell run before cargo: writable caches in the sandbox (HOME is not writable there).
+  preConfigure = ''
+    export NIXCROSS_CACHE_DIR="$TMPDIR/nixcross-cache"
+    if [ ! -w "''${HOME:-/homeless-shelter}" ]; then export HOME="$TMPDIR/home"; mkdir -p "$HOME"; fi
+  ''
+  + (
+    if entry.os == "windows" && runner != null then
+      ''
+        export WINEPREFIX="$TMPDIR/wine" WINEDEBUG=-all
+      ''
+    else
+      ""
+  );
+  # Run on the installed binaries after fixup: the output must have the format,
+  # architecture, linkage and signature the table promises.
+  checkCommand = "nixcross check --target ${target}";
+  exeSuffix = entry.output.exe_suffix;
+}

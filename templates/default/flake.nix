@@ -1,0 +1,45 @@
+{
+  description = "hello-cross: a Rust crate with a C dependency, cross-compiled by nixcross";
+
+  inputs = {
+    # The flake you ran `nix flake init -t` with. Its nixpkgs, crane, naersk and
+    # rust-overlay pins come along; add `inputs.nixpkgs.follows` to share yours.
+    nixcross.url = "github:OWNER/nixcross";
+    nixpkgs.follows = "nixcross/nixpkgs";
+  };
+
+  outputs =
+    { nixcross, nixpkgs, ... }:
+    let
+      systems = [
+        "x86_64-linux"
+        "aarch64-linux"
+      ];
+      forSystems = f: nixpkgs.lib.genAttrs systems (system: f nixcross.lib.${system});
+      targets = [
+        "x86_64-unknown-linux-musl"
+        "aarch64-unknown-linux-musl"
+        "x86_64-pc-windows-gnu"
+        "aarch64-pc-windows-gnullvm"
+        "x86_64-apple-darwin"
+        "aarch64-apple-darwin"
+        # Android needs the NDK (unfree, x86_64-linux hosts only): add
+        # "x86_64-linux-android" "aarch64-linux-android" and
+        # acceptAndroidSdkLicense = true below once you accept its licence.
+      ];
+    in
+    {
+      packages = forSystems (
+        nc:
+        nc.mkCrossPackages {
+          src = ./.;
+          inherit targets;
+          # builder = "naersk";                  # crane is the default
+          # rustToolchainFile = ./rust-toolchain.toml;
+          # features = [ "..." ];
+          # darwinSdk = /path/to/MacOSX.sdk;     # for crates that link Apple frameworks
+        }
+      );
+      devShells = forSystems (nc: nixpkgs.lib.genAttrs targets (target: nc.mkDevShell { inherit target; }));
+    };
+}
