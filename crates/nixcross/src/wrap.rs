@@ -295,6 +295,16 @@ pub fn execute(plan: Plan, env: Env) -> Result<i32, Error> {
         cmd.env("ZIG_GLOBAL_CACHE_DIR", cache)
             .env("ZIG_LOCAL_CACHE_DIR", cache);
     }
+    let warm = match (&plan.cache, &plan.cold_key) {
+        (Some(cache), Some(key)) => is_warm(cache, key),
+        _ => true,
+    };
+    if warm && rsp_paths.is_empty() {
+        // Nothing to do after zig: become zig. Saves a fork and a wait on every call
+        // (most of the wrapper's overhead), and exit code and signals are zig's own.
+        let failure = cmd_exec(&mut cmd);
+        return Err(exec_error(&cmd, failure));
+    }
     let result = match (&plan.cache, &plan.cold_key) {
         (Some(cache), Some(key)) => run_warming(&mut cmd, cache, key),
         _ => run(&mut cmd),
@@ -305,9 +315,13 @@ pub fn execute(plan: Plan, env: Env) -> Result<i32, Error> {
     result
 }
 
-fn run(cmd: &mut Command) -> Result<i32, Error> {
-    use std::os::unix::process::ExitStatusExt;
-    let status = cmd.status().map_err(|source| match source.kind() {
+fn cmd_exec(cmd: &mut Command) -> std::io::Error {
+    use std::os::unix::process::CommandExt;
+    cmd.exec()
+}
+
+fn exec_error(cmd: &Command, source: std::io::Error) -> Error {
+    match source.kind() {
         std::io::ErrorKind::NotFound => Error::ZigNotFound {
             tried: cmd.get_program().to_string_lossy().into_owned(),
         },
@@ -315,7 +329,20 @@ fn run(cmd: &mut Command) -> Result<i32, Error> {
             program: cmd.get_program().into(),
             source,
         },
-    })?;
+    }
+}
+
+fn marker_path(cache: &Path, key: &str) -> PathBuf {
+    cache.join("nixcross").join(format!("warm-{key}"))
+}
+
+fn is_warm(cache: &Path, key: &str) -> bool {
+    marker_path(cache, key).exists()
+}
+
+fn run(cmd: &mut Command) -> Result<i32, Error> {
+    use std::os::unix::process::ExitStatusExt;
+    let status = cmd.status().map_err(|source| exec_error(cmd, source))?;
     Ok(status
         .code()
         .unwrap_or_else(|| 128 + status.signal().unwrap_or(0)))
@@ -326,7 +353,7 @@ fn run(cmd: &mut Command) -> Result<i32, Error> {
 /// first one runs alone under a lock; once it succeeded, links run in parallel.
 fn run_warming(cmd: &mut Command, cache: &Path, key: &str) -> Result<i32, Error> {
     let dir = cache.join("nixcross");
-    let marker = dir.join(format!("warm-{key}"));
+    let marker = marker_path(cache, key);
     if marker.exists() {
         return run(cmd);
     }
