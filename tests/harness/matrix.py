@@ -29,7 +29,19 @@ TARGETS = [
     "x86_64-apple-darwin",
     "aarch64-apple-darwin",
 ]
-BINARIES = ["hello-std", "ring-digest", "rustls-config", "sqlite-bundled", "tui-frame", "openssl-vendored"]
+TEMPLATE = ROOT / "templates" / "default"
+# Fixture -> the cargo workspace that holds it. hello-cross is the flake template's crate,
+# the one `nix build .#<target>` builds.
+CRATES = {
+    "hello-std": CORPUS,
+    "ring-digest": CORPUS,
+    "rustls-config": CORPUS,
+    "sqlite-bundled": CORPUS,
+    "tui-frame": CORPUS,
+    "openssl-vendored": CORPUS,
+    "hello-cross": TEMPLATE,
+}
+BINARIES = list(CRATES)
 
 # Upstream limitations: (target, binary) -> text the build must fail with. The cell
 # passes only if the build fails with exactly this reason.
@@ -89,14 +101,32 @@ def cargo_env(args, target, sysroot):
     return env
 
 
+def by_workspace(binaries):
+    groups = {}
+    for b in binaries:
+        groups.setdefault(CRATES[b], []).append(b)
+    return groups.items()
+
+
+class Combined:
+    """The outcome of one cargo build per workspace, as one."""
+
+    def __init__(self, outs):
+        self.returncode = max((o.returncode for o in outs), default=0)
+        self.stdout = "".join(o.stdout for o in outs)
+
+
 def cargo_build(args, target, binaries, sysroot, logname):
     env = cargo_env(args, target, sysroot)
     env["NIXCROSS_LOG"] = str(args.work / "logs" / f"{logname}.nixcross.log")
-    cmd = [DEBIAN_CARGO, "build", "--release", "--locked", "--keep-going", "--target", target]
-    for b in binaries:
-        cmd += ["-p", b]
     started = time.time()
-    out = run(cmd, env=env, cwd=CORPUS)
+    outs = []
+    for workspace, members in by_workspace(binaries):
+        cmd = [DEBIAN_CARGO, "build", "--release", "--locked", "--keep-going", "--target", target]
+        for b in members:
+            cmd += ["-p", b]
+        outs.append(run(cmd, env=env, cwd=workspace))
+    out = Combined(outs)
     (args.work / "logs" / f"{logname}.cargo.log").write_text(out.stdout)
     return out, time.time() - started
 
@@ -149,8 +179,9 @@ def native_reference(args, results):
         if k.startswith(("CC_", "CXX_", "AR_", "RANLIB_", "CARGO_TARGET_")):
             del env[k]
     env["CARGO_TARGET_DIR"] = str(args.work / "native-target")
-    out = run([DEBIAN_CARGO, "build", "--release", "--locked", "--keep-going"]
-              + sum((["-p", b] for b in args.binaries), []), env=env, cwd=CORPUS)
+    out = Combined([run([DEBIAN_CARGO, "build", "--release", "--locked", "--keep-going"]
+                        + sum((["-p", b] for b in members), []), env=env, cwd=workspace)
+                    for workspace, members in by_workspace(args.binaries)])
     (args.work / "logs" / "native.cargo.log").write_text(out.stdout)
     expected = {}
     for b in args.binaries:
@@ -164,6 +195,40 @@ def native_reference(args, results):
     return expected
 
 
+# rcodesign verify always reports these for an ad-hoc signature (there is no CMS
+# signature by definition) and prints a banner; every other line it prints is a problem.
+RCODESIGN_EXPECTED = ("no cryptographic signature present", "Error: problems reported during verification")
+
+
+def rcodesign_problems(args, exe):
+    v = run([args.rcodesign, "verify", str(exe)])
+    lines = [l.strip() for l in (v.stdout or "").splitlines() if l.strip()]
+    problems = [l for l in lines if not l.startswith("(the verify command") and l not in RCODESIGN_EXPECTED]
+    if v.returncode not in (0, 1):
+        problems.append(f"rcodesign exited {v.returncode}")
+    return problems
+
+
+def tamper_controls(args, results):
+    """The signature checks must catch a modified arm64 binary, or passing them means
+    nothing: flip one byte inside the signed pages of a copy and expect both to fail."""
+    exe = exe_path(args, "aarch64-apple-darwin", "hello-std")
+    if not exe.exists():
+        results.add("aarch64-apple-darwin/tamper-control", False, f"{exe} was not built")
+        return
+    bad = args.work / "tampered-hello-std"
+    data = bytearray(exe.read_bytes())
+    data[0x4000 + 17] ^= 0xFF  # inside __TEXT, covered by the code directory's page hashes
+    bad.write_bytes(bytes(data))
+    chk = run([str(args.nixcross), "check", "--target", "aarch64-apple-darwin", str(bad)])
+    results.add("aarch64-apple-darwin/tamper-control/nixcross-check", chk.returncode != 0,
+                "a modified page fails nixcross check" if chk.returncode != 0 else "nixcross check passed a modified binary")
+    if args.rcodesign:
+        problems = rcodesign_problems(args, bad)
+        results.add("aarch64-apple-darwin/tamper-control/rcodesign", any("digest mismatch" in p for p in problems),
+                    "rcodesign reports the digest mismatch" if problems else "rcodesign passed a modified binary")
+
+
 def check_and_run(args, results, target, binary, expected, label=None):
     name = f"{label or target}/{binary}"
     exe = exe_path(args, target, binary)
@@ -173,11 +238,11 @@ def check_and_run(args, results, target, binary, expected, label=None):
         return
     summary = chk.stdout.strip().split(": ", 2)[-1]
     if target == "aarch64-apple-darwin" and args.rcodesign:
-        v = run([args.rcodesign, "verify", str(exe)])
-        if v.returncode != 0:
-            results.add(name, False, "rcodesign verify failed\n" + tail(v.stdout))
+        problems = rcodesign_problems(args, exe)
+        if problems:
+            results.add(name, False, "rcodesign verify found problems\n" + tail("\n".join(problems)))
             return
-        summary += ", rcodesign verify ok"
+        summary += ", rcodesign verify: code directory and page digests ok"
     runner = runner_for(args, target)
     if runner is None:
         results.add(name, True, f"{summary} (not run: no runner for {target} on Linux)")
@@ -266,14 +331,18 @@ def main():
     if not args.zig:
         raise SystemExit("matrix: set NIXCROSS_ZIG or pass --zig")
     os.environ["NIXCROSS_ZIG"] = args.zig
-    if not args.rcodesign:
-        log("rcodesign not installed: arm64 signatures are verified by nixcross check only")
     results = Results()
+    if not args.rcodesign and "aarch64-apple-darwin" in args.targets:
+        # Counted, not skipped: the issue asks for a real verifier where one installs.
+        results.add("aarch64-apple-darwin/rcodesign", False,
+                    "rcodesign not installed (cargo install apple-codesign --locked --version 0.29.0): arm64 signatures not cross-checked")
     started = time.time()
     if "x86_64-pc-windows-gnu" in args.targets:
         args.wine_shim = build_wine_shim(args)
     expected = native_reference(args, results)
     matrix(args, results, expected)
+    if "aarch64-apple-darwin" in args.targets:
+        tamper_controls(args, results)
     if "x86_64-unknown-linux-musl" in args.targets:
         bare_names(args, results, expected)
     if shutil.which("wineserver"):
