@@ -389,21 +389,24 @@ mod tests {
         move |k| m.get(k).cloned()
     }
 
-    fn fake_zig() -> (tempfile::TempDir, String) {
+    /// A temporary directory holding a stand-in zig, and an environment that names it
+    /// (NIXCROSS_ZIG) and uses the directory as TMPDIR (the cache), plus `extra`.
+    fn zig_env(extra: Vec<(&str, String)>) -> (tempfile::TempDir, impl Fn(&str) -> Option<String>) {
         let d = tempfile::tempdir().unwrap();
         let z = d.path().join("zig");
         fs::write(&z, "#!/bin/sh\n").unwrap();
-        let z = z.to_str().unwrap().to_string();
-        (d, z)
+        let mut pairs = vec![
+            ("NIXCROSS_ZIG", z.to_str().unwrap().to_string()),
+            ("TMPDIR", d.path().to_str().unwrap().to_string()),
+        ];
+        pairs.extend(extra);
+        let env = env_of(pairs);
+        (d, env)
     }
 
     #[test]
     fn zig_targets_run_zig_cc_with_the_zig_triple() {
-        let (d, zig) = fake_zig();
-        let env = env_of(vec![
-            ("NIXCROSS_ZIG", zig),
-            ("TMPDIR", d.path().to_str().unwrap().into()),
-        ]);
+        let (_dir, env) = zig_env(vec![]);
         let p = plan(
             &Table::load(),
             "x86_64-pc-windows-gnu",
@@ -514,17 +517,13 @@ mod tests {
 
     #[test]
     fn response_file_input_is_rewritten_and_handed_on_as_a_response_file() {
-        let (d, zig) = fake_zig();
+        let (d, env) = zig_env(vec![]);
         let rsp = d.path().join("linker-arguments");
         fs::write(
             &rsp,
             "/s/self-contained/crt1.o\nmain.o\n-lc\n/p/with\\ space/lib.rlib\n",
         )
         .unwrap();
-        let env = env_of(vec![
-            ("NIXCROSS_ZIG", zig),
-            ("TMPDIR", d.path().to_str().unwrap().into()),
-        ]);
         let p = plan(
             &Table::load(),
             "x86_64-unknown-linux-musl",
@@ -539,12 +538,7 @@ mod tests {
 
     #[test]
     fn darwin_sdk_adds_framework_and_library_paths() {
-        let (d, zig) = fake_zig();
-        let env = env_of(vec![
-            ("NIXCROSS_ZIG", zig),
-            ("TMPDIR", d.path().to_str().unwrap().into()),
-            ("NIXCROSS_DARWIN_SDK", "/sdk".into()),
-        ]);
+        let (d, env) = zig_env(vec![("NIXCROSS_DARWIN_SDK", "/sdk".into())]);
         let p = plan(
             &Table::load(),
             "aarch64-apple-darwin",
@@ -569,11 +563,7 @@ mod tests {
 
     #[test]
     fn darwin_compiles_carry_no_stub_path() {
-        let (d, zig) = fake_zig();
-        let env = env_of(vec![
-            ("NIXCROSS_ZIG", zig),
-            ("TMPDIR", d.path().to_str().unwrap().into()),
-        ]);
+        let (_dir, env) = zig_env(vec![]);
         let p = plan(
             &Table::load(),
             "x86_64-apple-darwin",
