@@ -11,21 +11,18 @@
   expected ? null,
 }:
 let
-  lib = pkgs.lib;
   plan = import ./targetPlan.nix {
     inherit target;
     hostSystem = pkgs.stdenv.hostPlatform.system;
     options = { };
     linksDir = "/unused";
   };
-  platform = if plan.emulatorFor == null then null else lib.systems.elaborate { config = plan.emulatorFor; };
+  # "" runs the binary directly (the host is the target's native system).
   runner =
-    if plan.emulatorFor == null && (import ./targetTable.nix).targets.${target}.native_on or null == pkgs.stdenv.hostPlatform.system then
+    if (import ./targetTable.nix).targets.${target}.native_on or null == pkgs.stdenv.hostPlatform.system then
       ""
-    else if platform != null && platform.emulatorAvailable pkgs then
-      platform.emulator pkgs
     else
-      null;
+      import ./emulatorFor.nix pkgs plan.emulatorFor;
 in
 pkgs.runCommand "nixcross-check-${target}"
   {

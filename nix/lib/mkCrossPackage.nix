@@ -16,7 +16,6 @@
   shared,
 }:
 let
-  lib = pkgs.lib;
   table = import ./targetTable.nix;
   entry = table.targets.${target};
   hostSystem = pkgs.stdenv.hostPlatform.system;
@@ -35,18 +34,7 @@ let
         else
           null;
     };
-  # The emulator nixpkgs itself would use for this platform (lib/systems selectEmulator):
-  # qemu-user's qemu-<arch> for Linux, wine for x86_64 Windows.
-  emulatorPlatform =
-    let
-      config = (planWith null).emulatorFor;
-    in
-    if config == null then null else lib.systems.elaborate { inherit config; };
-  runner =
-    if emulatorPlatform != null && emulatorPlatform.emulatorAvailable pkgs then
-      emulatorPlatform.emulator pkgs
-    else
-      null;
+  runner = import ./emulatorFor.nix pkgs (planWith null).emulatorFor;
   plan = planWith runner;
   pname = "${shared.pname}-${target}";
   inherit (shared) version;

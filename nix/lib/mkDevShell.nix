@@ -38,14 +38,7 @@ let
     hostSystem = pkgs.stdenv.hostPlatform.system;
     linksDir = "${nixcross}/libexec/nixcross";
   };
-  emulator =
-    if plan.emulatorFor == null then
-      null
-    else
-      let
-        platform = lib.systems.elaborate { config = plan.emulatorFor; };
-      in
-      if platform.emulatorAvailable pkgs then platform.emulator pkgs else null;
+  emulator = import ./emulatorFor.nix pkgs plan.emulatorFor;
   toolchain = import ./mkToolchain.nix rustBin {
     targets = [ target ];
     inherit rustToolchain rustToolchainFile;
