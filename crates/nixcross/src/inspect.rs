@@ -3,14 +3,16 @@
 //! dependencies for musl; only Windows system DLLs for windows), the dylibs a Mach-O
 //! loads (system only, none twice) and its code signature.
 
-use object::elf::{DT_NEEDED, PT_DYNAMIC, PT_INTERP};
+use object::elf::{DT_NEEDED, DT_STRTAB, PT_DYNAMIC, PT_INTERP, PT_LOAD};
 use object::macho::{LC_LOAD_DYLIB, LC_LOAD_WEAK_DYLIB, LC_REEXPORT_DYLIB};
 use object::read::elf::{Dyn, FileHeader, ProgramHeader};
 use object::read::macho::{MachHeader, MachOFile64};
 use object::{Architecture, BinaryFormat, Endianness, Object};
 
 use crate::codesign;
-use crate::table::Output;
+use crate::error::Error;
+use crate::fat;
+use crate::table::{Kind, Output, Table, Universal};
 
 /// DLLs every Windows installation has; anything else means the binary needs files
 /// shipped next to it (libgcc_s_seh-1.dll, libwinpthread-1.dll, ...).
@@ -52,6 +54,11 @@ pub struct Report {
 }
 
 impl Report {
+    /// No dynamic loader and no shared library at all: runs as a single file anywhere.
+    pub fn is_static(&self) -> bool {
+        !self.format.is_empty() && !self.interpreter && self.libraries.is_empty()
+    }
+
     pub fn summary(&self) -> String {
         let mut s = format!("{} {}", self.format, self.arch);
         if self.format == "elf" {
@@ -79,6 +86,71 @@ fn arch_name(a: Architecture) -> &'static str {
         Architecture::Arm => "arm",
         _ => "other",
     }
+}
+
+/// Checks `data` as an output of `target`: a thin binary against that target's
+/// expectations, a universal file slice by slice against each slice's target.
+pub fn inspect_for(table: &Table, target: &str, data: &[u8]) -> Result<Report, Error> {
+    Ok(match table.kind(target)? {
+        Kind::Single(t) => inspect(data, &t.output),
+        Kind::Universal(u) => inspect_universal(table, u, data),
+    })
+}
+
+fn inspect_universal(table: &Table, u: &Universal, data: &[u8]) -> Report {
+    let mut r = Report {
+        format: "macho-universal".into(),
+        ..Report::default()
+    };
+    let slices = match fat::slices(data) {
+        Ok(s) => s,
+        Err(e) => {
+            r.problems.push(format!(
+                "{e}; expected one file with slices for {}",
+                u.slices.join(" and ")
+            ));
+            return r;
+        }
+    };
+    let mut arches = Vec::new();
+    for name in &u.slices {
+        let expect = &table.targets[name].output;
+        let mut matching = slices
+            .iter()
+            .filter(|s| fat::arch_name(s.cputype) == expect.arch);
+        let (Some(slice), None) = (matching.next(), matching.next()) else {
+            r.problems.push(format!(
+                "needs exactly one {} slice (for {name})",
+                expect.arch
+            ));
+            continue;
+        };
+        let thin = inspect(slice.data, expect);
+        r.problems.extend(
+            thin.problems
+                .iter()
+                .map(|p| format!("{} slice: {p}", expect.arch)),
+        );
+        for lib in thin.libraries {
+            if !r.libraries.contains(&lib) {
+                r.libraries.push(lib);
+            }
+        }
+        if thin.signature.is_some() {
+            r.signature = thin.signature;
+        }
+        arches.push(expect.arch.clone());
+    }
+    if slices.len() != u.slices.len() {
+        r.problems.push(format!(
+            "has {} slices, expected {} ({})",
+            slices.len(),
+            u.slices.len(),
+            u.slices.join(", ")
+        ));
+    }
+    r.arch = arches.join("+");
+    r
 }
 
 pub fn inspect(data: &[u8], expect: &Output) -> Report {
@@ -154,6 +226,8 @@ fn elf_deps(data: &[u8], r: &mut Report) {
     let Ok(segments) = header.program_headers(endian, data) else {
         return;
     };
+    let mut needed = Vec::new();
+    let mut strtab = None;
     for seg in segments {
         match seg.p_type(endian) {
             PT_INTERP => r.interpreter = true,
@@ -161,17 +235,32 @@ fn elf_deps(data: &[u8], r: &mut Report) {
                 let Ok(Some(dynamic)) = seg.dynamic(endian, data) else {
                     continue;
                 };
-                let needed = dynamic
-                    .iter()
-                    .filter(|d| d.d_tag(endian) as u32 == DT_NEEDED)
-                    .count();
-                // Names need the string table; the count is what static-ness depends on.
-                for i in 0..needed {
-                    r.libraries.push(format!("DT_NEEDED#{i}"));
+                for d in dynamic {
+                    match d.d_tag(endian) as u32 {
+                        DT_NEEDED => needed.push(d.d_val(endian)),
+                        DT_STRTAB => strtab = Some(d.d_val(endian)),
+                        _ => {}
+                    }
                 }
             }
             _ => {}
         }
+    }
+    // DT_STRTAB is an address: find the loaded segment holding it for the file offset.
+    let strtab_offset = strtab.and_then(|addr| {
+        segments.iter().find_map(|seg| {
+            let (vaddr, filesz) = (seg.p_vaddr(endian), seg.p_filesz(endian));
+            (seg.p_type(endian) == PT_LOAD && addr >= vaddr && addr < vaddr + filesz)
+                .then(|| seg.p_offset(endian) + (addr - vaddr))
+        })
+    });
+    for (i, name_at) in needed.into_iter().enumerate() {
+        let name = strtab_offset
+            .and_then(|base| data.get(usize::try_from(base + name_at).ok()?..))
+            .and_then(|s| s.split(|&b| b == 0).next())
+            .map(|s| String::from_utf8_lossy(s).into_owned());
+        r.libraries
+            .push(name.unwrap_or_else(|| format!("DT_NEEDED#{i}")));
     }
 }
 

@@ -4,15 +4,20 @@
 //! Called as `nixcross-<target>-<role>` (a symlink), it acts as that tool at once,
 //! without parsing its arguments: they belong to the compiler or linker.
 
+mod archive;
+mod bundle;
 mod cache;
 mod codesign;
 mod envcmd;
 mod error;
+mod fat;
 mod inspect;
+mod prewarm;
 mod respfile;
 mod rules;
 mod stubs;
 mod table;
+mod universal;
 mod wrap;
 
 use clap::{Parser, Subcommand};
@@ -72,6 +77,49 @@ enum Command {
         role: String,
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
+    },
+    /// Pack every target's binaries into a release directory: one .tar.gz (.zip for
+    /// Windows) per target, SHA256SUMS and manifest.json. Every binary is checked first.
+    Bundle {
+        /// Release name (the crate's): files are <name>-<version>-<target>.<ext>.
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        version: String,
+        /// Directory to write (created; must not hold files yet).
+        #[arg(long)]
+        out: PathBuf,
+        /// A file added to every archive (README, LICENSE); repeatable.
+        #[arg(long = "include")]
+        includes: Vec<PathBuf>,
+        /// Time stamped on archive entries (default: $SOURCE_DATE_EPOCH, else 1980-01-01).
+        #[arg(long)]
+        mtime: Option<u64>,
+        /// TARGET=DIR, one per target: DIR holds that target's binaries (its bin/).
+        #[arg(required = true)]
+        inputs: Vec<String>,
+    },
+    /// Merge the x86_64 and arm64 macOS builds into universal binaries, paired by name:
+    /// nixcross universal2 --out OUT x86_64-apple-darwin=PATH aarch64-apple-darwin=PATH
+    /// (PATHs are both binaries or both directories).
+    Universal2 {
+        #[arg(long)]
+        out: PathBuf,
+        /// TARGET=PATH for each slice.
+        #[arg(required = true)]
+        inputs: Vec<String>,
+    },
+    /// Build zig's libc for TARGET once into DIR, by linking a std-only program with
+    /// cargo; then NIXCROSS_PREWARMED_CACHE=DIR makes builds copy it instead of
+    /// compiling it again on their first link.
+    Prewarm {
+        #[arg(long)]
+        target: String,
+        #[arg(long)]
+        out: PathBuf,
+        /// Cargo profiles whose links to prepare (repeatable).
+        #[arg(long = "profile", default_values_t = ["release".to_string()])]
+        profiles: Vec<String>,
     },
     /// Check built binaries: format, architecture, static linkage, code signature.
     Check {
@@ -151,6 +199,16 @@ fn subcommand(table: &Table, cli: Cli) -> Result<i32, Error> {
                     t.output.arch
                 );
             }
+            for (name, u) in &table.universal {
+                println!(
+                    "{name:<28} {:<10} {:<20} {:<12} merged from {} ({})",
+                    "universal2",
+                    "-",
+                    "-",
+                    u.slices.join(" + "),
+                    u.os
+                );
+            }
             Ok(0)
         }
         Command::Env {
@@ -190,15 +248,75 @@ fn subcommand(table: &Table, cli: Cli) -> Result<i32, Error> {
             })?;
             run_tool(table, &target, role, args)
         }
+        Command::Bundle {
+            name,
+            version,
+            out,
+            includes,
+            mtime,
+            inputs,
+        } => {
+            let mtime = match (mtime, process_env("SOURCE_DATE_EPOCH")) {
+                (Some(t), _) => t,
+                (None, Some(s)) if !s.is_empty() => s.trim().parse().map_err(|_| {
+                    Error::Usage(format!(
+                        "SOURCE_DATE_EPOCH='{s}' is not a number of seconds since 1970"
+                    ))
+                })?,
+                _ => archive::DEFAULT_MTIME,
+            };
+            let request = bundle::Request {
+                name,
+                version,
+                out,
+                inputs: inputs
+                    .iter()
+                    .map(|i| bundle::parse_input(i))
+                    .collect::<Result<_, _>>()?,
+                includes,
+                mtime,
+            };
+            let manifest = bundle::bundle(table, &request)?;
+            for a in &manifest.artifacts {
+                println!(
+                    "{}  {}  {} bytes{}",
+                    a.sha256,
+                    request.out.join(&a.file).display(),
+                    a.size,
+                    if a.is_static { ", static" } else { "" }
+                );
+            }
+            Ok(0)
+        }
+        Command::Universal2 { out, inputs } => {
+            let inputs: Vec<_> = inputs
+                .iter()
+                .map(|i| bundle::parse_input(i))
+                .collect::<Result<_, _>>()?;
+            for (path, report) in
+                universal::universal(table, "universal2-apple-darwin", &inputs, &out)?
+            {
+                println!("ok: {}: {}", path.display(), report.summary());
+            }
+            Ok(0)
+        }
+        Command::Prewarm {
+            target,
+            out,
+            profiles,
+        } => {
+            prewarm::prewarm(table, &target, &out, &profiles, &process_env)?;
+            Ok(0)
+        }
         Command::Check { target, files } => {
-            let expect = &table.target(&target)?.output;
+            table.kind(&target)?;
             let mut failed = 0;
             for f in &files {
                 let data = std::fs::read(f).map_err(|source| Error::Io {
                     what: format!("reading {}", f.display()),
                     source,
                 })?;
-                let report = inspect::inspect(&data, expect);
+                let report = inspect::inspect_for(table, &target, &data)?;
                 if report.problems.is_empty() {
                     println!("ok: {}: {}", f.display(), report.summary());
                 } else {

@@ -19,6 +19,22 @@ pub struct Table {
     pub ndk_tools: BTreeMap<String, String>,
     pub rule_sets: BTreeMap<String, Vec<Rule>>,
     pub targets: BTreeMap<String, Target>,
+    /// Outputs made by merging other targets' binaries (universal2-apple-darwin).
+    pub universal: BTreeMap<String, Universal>,
+}
+
+/// A universal Mach-O target: one file holding a slice built for each of `slices`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Universal {
+    pub os: String,
+    pub slices: Vec<String>,
+    pub archive: String,
+}
+
+/// What a target name given on the command line refers to.
+pub enum Kind<'a> {
+    Single(&'a Target),
+    Universal(&'a Universal),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -49,6 +65,8 @@ pub struct Output {
     pub is_static: bool,
     #[serde(default)]
     pub code_signature: Option<String>,
+    /// How release bundles pack this target: "tar.gz" or "zip".
+    pub archive: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -87,6 +105,25 @@ impl Table {
             target: name.to_string(),
             known: self.targets.keys().cloned().collect(),
         })
+    }
+
+    /// A built target or a universal one; unknown names list both kinds.
+    pub fn kind(&self, name: &str) -> Result<Kind<'_>, Error> {
+        if let Some(u) = self.universal.get(name) {
+            return Ok(Kind::Universal(u));
+        }
+        match self.targets.get(name) {
+            Some(t) => Ok(Kind::Single(t)),
+            None => Err(Error::UnknownTarget {
+                target: name.to_string(),
+                known: self
+                    .targets
+                    .keys()
+                    .chain(self.universal.keys())
+                    .cloned()
+                    .collect(),
+            }),
+        }
     }
 
     /// All rules that apply to `target`, in table order (rule sets in the target's order).
@@ -190,5 +227,43 @@ mod tests {
             .to_string();
         assert!(err.contains("riscv64gc-unknown-linux-gnu"), "{err}");
         assert!(err.contains("x86_64-pc-windows-gnu"), "{err}");
+    }
+
+    #[test]
+    fn universal_targets_name_darwin_slices_of_distinct_architectures() {
+        let t = Table::load();
+        assert!(!t.universal.is_empty());
+        for (name, u) in &t.universal {
+            let arches: std::collections::BTreeSet<_> = u
+                .slices
+                .iter()
+                .map(|s| {
+                    let target = t.target(s).unwrap_or_else(|_| panic!("{name}: {s}"));
+                    assert_eq!(target.output.format, "macho", "{name}: {s}");
+                    target.output.arch.clone()
+                })
+                .collect();
+            assert_eq!(arches.len(), u.slices.len(), "{name}");
+            assert!(matches!(t.kind(name), Ok(Kind::Universal(_))));
+        }
+        let e = t.kind("universal3-apple-darwin").err().unwrap().to_string();
+        assert!(
+            e.contains("universal2-apple-darwin") && e.contains("x86_64-pc-windows-gnu"),
+            "{e}"
+        );
+    }
+
+    /// Windows users expect .zip; everyone else gets .tar.gz (what the bundler writes).
+    #[test]
+    fn archive_format_is_zip_exactly_for_windows() {
+        let t = Table::load();
+        for (name, target) in &t.targets {
+            let want = if target.os == "windows" {
+                "zip"
+            } else {
+                "tar.gz"
+            };
+            assert_eq!(target.output.archive, want, "{name}");
+        }
     }
 }

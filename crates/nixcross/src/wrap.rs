@@ -8,6 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::cache;
 use crate::error::Error;
+use crate::prewarm;
 use crate::respfile;
 use crate::rules::{self, Fired, Role};
 use crate::stubs;
@@ -33,6 +34,8 @@ pub struct Plan {
     pub role: Role,
     /// Stub libraries to write into this directory before running (see `stubs.rs`).
     pub stubs: Option<(PathBuf, Vec<String>)>,
+    /// NIXCROSS_PREWARMED_CACHE: copied into `cache` instead of a cold first link.
+    pub seed: Option<PathBuf>,
 }
 
 pub fn plan(
@@ -81,6 +84,9 @@ pub fn plan(
                 cold_key: (role == Role::Linker).then(|| zig_target.to_string()),
                 role,
                 stubs: stub_dir,
+                seed: env("NIXCROSS_PREWARMED_CACHE")
+                    .filter(|s| !s.is_empty())
+                    .map(PathBuf::from),
             })
         }
         LinkerKind::NdkClang => {
@@ -122,6 +128,7 @@ pub fn plan(
                 cold_key: None,
                 role,
                 stubs: None,
+                seed: None,
             })
         }
     }
@@ -306,7 +313,7 @@ pub fn execute(plan: Plan, env: Env) -> Result<i32, Error> {
         return Err(exec_error(&cmd, failure));
     }
     let result = match (&plan.cache, &plan.cold_key) {
-        (Some(cache), Some(key)) => run_warming(&mut cmd, cache, key),
+        (Some(cache), Some(key)) => run_warming(&mut cmd, cache, key, plan.seed.as_deref()),
         _ => run(&mut cmd),
     };
     for p in rsp_paths {
@@ -333,7 +340,7 @@ fn exec_error(cmd: &Command, source: std::io::Error) -> Error {
 }
 
 fn marker_path(cache: &Path, key: &str) -> PathBuf {
-    cache.join("nixcross").join(format!("warm-{key}"))
+    prewarm::marker(cache, key)
 }
 
 fn is_warm(cache: &Path, key: &str) -> bool {
@@ -351,7 +358,13 @@ fn run(cmd: &mut Command) -> Result<i32, Error> {
 /// The first link for a zig target builds libc, compiler-rt and libunwind into the cache.
 /// Many such links started at once on a cold cache have failed with `File exists`, so the
 /// first one runs alone under a lock; once it succeeded, links run in parallel.
-fn run_warming(cmd: &mut Command, cache: &Path, key: &str) -> Result<i32, Error> {
+/// With a prewarmed seed, the first link copies zig's libc from it instead.
+fn run_warming(
+    cmd: &mut Command,
+    cache: &Path,
+    key: &str,
+    seed: Option<&Path>,
+) -> Result<i32, Error> {
     let dir = cache.join("nixcross");
     let marker = marker_path(cache, key);
     if marker.exists() {
@@ -366,6 +379,12 @@ fn run_warming(cmd: &mut Command, cache: &Path, key: &str) -> Result<i32, Error>
     if marker.exists() {
         drop(lock);
         return run(cmd);
+    }
+    if let Some(seed) = seed {
+        if prewarm::seed(seed, cache, key)? {
+            drop(lock);
+            return run(cmd);
+        }
     }
     eprintln!(
         "nixcross: first link for {key}: zig is building its libc into {} (once per cache)",

@@ -45,3 +45,111 @@ fn links_for_an_unknown_target_fails_naming_the_known_ones() {
     );
     assert!(err.contains("aarch64-apple-darwin"), "{err}");
 }
+
+fn run(args: &[&str]) -> (Option<i32>, String) {
+    let o = Command::new(EXE).args(args).output().unwrap();
+    (
+        o.status.code(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        ),
+    )
+}
+
+/// A dynamically linked program (this machine's own, glibc) must never be released as
+/// a static musl binary.
+#[test]
+fn bundle_refuses_a_dynamic_binary_for_a_static_target_and_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bin = tmp.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::copy(EXE, bin.join("tool")).unwrap();
+    let out = tmp.path().join("release");
+    let (code, text) = run(&[
+        "bundle",
+        "--name",
+        "tool",
+        "--version",
+        "1.0",
+        "--out",
+        out.to_str().unwrap(),
+        &format!("x86_64-unknown-linux-musl={}", bin.display()),
+    ]);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(
+        text.contains("a musl output must be static") && text.contains("nothing was written"),
+        "{text}"
+    );
+    assert!(!out.exists());
+}
+
+#[test]
+fn bundle_input_mistakes_are_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let empty = tmp.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let out = tmp.path().join("o");
+    let o = out.to_str().unwrap();
+    let e = empty.display();
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            vec![format!("x86_64-unknown-freebsd={e}")],
+            "unknown target 'x86_64-unknown-freebsd'",
+        ),
+        (
+            vec![format!("x86_64-apple-darwin={e}")],
+            "holds no binaries for x86_64-apple-darwin",
+        ),
+        (
+            vec![
+                format!("x86_64-apple-darwin={e}"),
+                format!("x86_64-apple-darwin={e}"),
+            ],
+            "x86_64-apple-darwin is given twice",
+        ),
+        (vec![e.to_string()], "is not TARGET=PATH"),
+        (
+            vec![format!(
+                "x86_64-apple-darwin={}",
+                tmp.path().join("missing").display()
+            )],
+            "reading the x86_64-apple-darwin binaries in",
+        ),
+    ];
+    for (inputs, want) in cases {
+        let mut args = vec!["bundle", "--name", "n", "--version", "1", "--out", o];
+        args.extend(inputs.iter().map(String::as_str));
+        let (code, text) = run(&args);
+        assert_eq!(code, Some(2), "{inputs:?}: {text}");
+        assert!(text.contains(want), "{inputs:?}: {text}");
+    }
+    let (code, text) = run(&[
+        "bundle",
+        "--name",
+        "a/b",
+        "--version",
+        "1",
+        "--out",
+        o,
+        "x86_64-apple-darwin=x",
+    ]);
+    assert_eq!(code, Some(2));
+    assert!(text.contains("cannot name a release file"), "{text}");
+}
+
+#[test]
+fn universal2_needs_one_input_per_darwin_target() {
+    let (code, text) = run(&[
+        "universal2",
+        "--out",
+        "/tmp/x",
+        "x86_64-apple-darwin=/tmp/a",
+    ]);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(
+        text.contains("x86_64-apple-darwin=PATH aarch64-apple-darwin=PATH"),
+        "{text}"
+    );
+}

@@ -1,0 +1,220 @@
+//! Universal ("fat") Mach-O files: one file holding a whole Mach-O per architecture.
+//! Merging copies each thin file byte for byte to an aligned offset, so the code
+//! signature inside each slice (which covers only that slice's bytes) stays valid.
+//!
+//! Layout (all big-endian): fat_header { magic 0xcafebabe, nfat_arch } followed by
+//! nfat_arch fat_arch { cputype, cpusubtype, offset, size, align (log2) }.
+
+pub const FAT_MAGIC: u32 = 0xcafe_babe;
+const MH_MAGIC_64: u32 = 0xfeed_facf;
+pub const CPU_TYPE_X86_64: u32 = 0x0100_0007;
+pub const CPU_TYPE_ARM64: u32 = 0x0100_000c;
+/// Java class files share the magic; they have a version (>= 45) where a fat file has
+/// its architecture count, so a small count means Mach-O.
+const MAX_FAT_ARCHES: u32 = 16;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Slice<'a> {
+    pub cputype: u32,
+    pub cpusubtype: u32,
+    pub data: &'a [u8],
+}
+
+pub fn arch_name(cputype: u32) -> &'static str {
+    match cputype {
+        CPU_TYPE_X86_64 => "x86_64",
+        CPU_TYPE_ARM64 => "aarch64",
+        _ => "other",
+    }
+}
+
+/// log2 of the slice alignment: the page size each architecture's kernel maps with
+/// (what Apple's and LLVM's lipo use).
+fn align_log2(cputype: u32) -> u32 {
+    match cputype {
+        CPU_TYPE_ARM64 => 14,
+        _ => 12,
+    }
+}
+
+fn be32(d: &[u8], off: usize) -> Option<u32> {
+    d.get(off..off + 4)
+        .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+}
+
+/// A thin 64-bit little-endian Mach-O: its CPU type and subtype.
+pub fn thin_arch(data: &[u8]) -> Result<(u32, u32), String> {
+    let word = |off: usize| {
+        data.get(off..off + 4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    match word(0) {
+        Some(MH_MAGIC_64) => Ok((word(4).unwrap_or(0), word(8).unwrap_or(0))),
+        _ if is_fat(data) => Err("is already a universal file".into()),
+        _ => Err("is not a 64-bit Mach-O file".into()),
+    }
+}
+
+pub fn is_fat(data: &[u8]) -> bool {
+    be32(data, 0) == Some(FAT_MAGIC) && be32(data, 4).is_some_and(|n| n <= MAX_FAT_ARCHES)
+}
+
+/// The slices of a universal file, in file order.
+pub fn slices(data: &[u8]) -> Result<Vec<Slice<'_>>, String> {
+    if !is_fat(data) {
+        return Err("not a universal Mach-O file".into());
+    }
+    let n = be32(data, 4).unwrap_or(0) as usize;
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n {
+        let at = 8 + i * 20;
+        let field = |k: usize| be32(data, at + 4 * k).ok_or("fat_arch table truncated");
+        let (cputype, cpusubtype) = (field(0)?, field(1)?);
+        let (offset, size, align) = (field(2)? as usize, field(3)? as usize, field(4)?);
+        if align > 20 || offset % (1usize << align) != 0 {
+            return Err(format!(
+                "slice {i} at offset {offset} is not aligned to 2^{align}"
+            ));
+        }
+        let slice = offset
+            .checked_add(size)
+            .and_then(|end| data.get(offset..end))
+            .ok_or_else(|| format!("slice {i} ({offset}+{size}) runs past the end of the file"))?;
+        let (thin_type, _) = thin_arch(slice).map_err(|e| format!("slice {i} {e}"))?;
+        if thin_type != cputype {
+            return Err(format!(
+                "slice {i} is listed as {} but holds {}",
+                arch_name(cputype),
+                arch_name(thin_type)
+            ));
+        }
+        out.push(Slice {
+            cputype,
+            cpusubtype,
+            data: slice,
+        });
+    }
+    Ok(out)
+}
+
+/// One universal file from thin 64-bit Mach-O files, one per architecture. Slices are
+/// ordered by alignment then CPU type (x86_64 before arm64, as lipo does), whatever the
+/// order of `thin`.
+pub fn merge(thin: &[&[u8]]) -> Result<Vec<u8>, String> {
+    let mut parts = Vec::new();
+    for (i, data) in thin.iter().enumerate() {
+        let (cputype, cpusubtype) = thin_arch(data).map_err(|e| format!("input {i} {e}"))?;
+        if parts.iter().any(|s: &Slice| s.cputype == cputype) {
+            return Err(format!(
+                "two inputs are {}: a universal file holds each architecture once",
+                arch_name(cputype)
+            ));
+        }
+        parts.push(Slice {
+            cputype,
+            cpusubtype,
+            data,
+        });
+    }
+    if parts.len() < 2 {
+        return Err("a universal file needs at least two architectures".into());
+    }
+    parts.sort_by_key(|s| (align_log2(s.cputype), s.cputype));
+    let header_len = 8 + 20 * parts.len();
+    let mut offsets = Vec::new();
+    let mut end = header_len;
+    for s in &parts {
+        let align = 1usize << align_log2(s.cputype);
+        let offset = end.div_ceil(align) * align;
+        offsets.push(offset);
+        end = offset + s.data.len();
+    }
+    let too_big = || "the universal file would be 4 GiB or more (needs fat64)".to_string();
+    let mut out = Vec::with_capacity(end);
+    out.extend_from_slice(&FAT_MAGIC.to_be_bytes());
+    out.extend_from_slice(&(parts.len() as u32).to_be_bytes());
+    for (s, &offset) in parts.iter().zip(&offsets) {
+        out.extend_from_slice(&s.cputype.to_be_bytes());
+        out.extend_from_slice(&s.cpusubtype.to_be_bytes());
+        out.extend_from_slice(&u32::try_from(offset).map_err(|_| too_big())?.to_be_bytes());
+        out.extend_from_slice(
+            &u32::try_from(s.data.len())
+                .map_err(|_| too_big())?
+                .to_be_bytes(),
+        );
+        out.extend_from_slice(&align_log2(s.cputype).to_be_bytes());
+    }
+    for (s, &offset) in parts.iter().zip(&offsets) {
+        out.resize(offset, 0);
+        out.extend_from_slice(s.data);
+    }
+    u32::try_from(out.len()).map_err(|_| too_big())?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn thin(cputype: u32, len: usize, fill: u8) -> Vec<u8> {
+        let mut d = vec![fill; len];
+        d[..4].copy_from_slice(&MH_MAGIC_64.to_le_bytes());
+        d[4..8].copy_from_slice(&cputype.to_le_bytes());
+        d[8..12].copy_from_slice(&3u32.to_le_bytes());
+        d
+    }
+
+    /// Slices are copied byte for byte: a code signature covers exactly its slice's
+    /// bytes, so any change inside a slice would make macOS reject the arm64 binary.
+    #[test]
+    fn slices_are_copied_unchanged_and_page_aligned() {
+        let x = thin(CPU_TYPE_X86_64, 5000, 0xaa);
+        let a = thin(CPU_TYPE_ARM64, 7000, 0xbb);
+        let fat = merge(&[&a, &x]).unwrap();
+        let s = slices(&fat).unwrap();
+        assert_eq!(s.len(), 2);
+        assert_eq!((s[0].cputype, s[0].data), (CPU_TYPE_X86_64, x.as_slice()));
+        assert_eq!((s[1].cputype, s[1].data), (CPU_TYPE_ARM64, a.as_slice()));
+        assert_eq!(be32(&fat, 16), Some(4096)); // x86_64 at 2^12
+        assert_eq!(be32(&fat, 24), Some(12));
+        assert_eq!(be32(&fat, 36), Some(16384)); // arm64 at 2^14, after x86_64's end
+        assert_eq!(be32(&fat, 44), Some(14));
+        assert_eq!(s[0].cpusubtype, 3);
+    }
+
+    /// The input order must not matter (pairing is by name, never by list position).
+    #[test]
+    fn input_order_does_not_change_the_output() {
+        let x = thin(CPU_TYPE_X86_64, 100, 1);
+        let a = thin(CPU_TYPE_ARM64, 100, 2);
+        assert_eq!(merge(&[&x, &a]).unwrap(), merge(&[&a, &x]).unwrap());
+    }
+
+    #[test]
+    fn bad_inputs_are_refused_with_the_reason() {
+        let x = thin(CPU_TYPE_X86_64, 100, 1);
+        let e = merge(&[&x, &x]).unwrap_err();
+        assert!(e.contains("two inputs are x86_64"), "{e}");
+        let e = merge(&[&x, b"#!/bin/sh\n"]).unwrap_err();
+        assert!(e.contains("input 1 is not a 64-bit Mach-O"), "{e}");
+        assert!(merge(&[&x]).unwrap_err().contains("at least two"));
+        let fat = merge(&[&x, &thin(CPU_TYPE_ARM64, 100, 2)]).unwrap();
+        assert!(merge(&[&fat, &x])
+            .unwrap_err()
+            .contains("already a universal"));
+    }
+
+    #[test]
+    fn corrupt_universal_files_are_reported() {
+        let mut fat = merge(&[
+            &thin(CPU_TYPE_X86_64, 100, 1),
+            &thin(CPU_TYPE_ARM64, 100, 2),
+        ])
+        .unwrap();
+        fat.truncate(fat.len() - 1);
+        assert!(slices(&fat).unwrap_err().contains("past the end"));
+        // A Java class file (same magic, version 52 where the count would be) is not fat.
+        let class = [0xca, 0xfe, 0xba, 0xbe, 0, 0, 0, 52];
+        assert!(!is_fat(&class));
+    }
+}

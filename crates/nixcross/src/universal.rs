@@ -1,0 +1,174 @@
+//! `nixcross universal2`: merges the x86_64 and arm64 macOS builds into universal
+//! binaries. Inputs are named by target (`x86_64-apple-darwin=DIR`) and binaries are
+//! paired by file name, never by position. Each input is checked against its own target
+//! first (so swapped or wrong inputs are refused), and each output is checked slice by
+//! slice, including the arm64 slice's code signature.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use crate::error::Error;
+use crate::fat;
+use crate::inspect::{self, Report};
+use crate::table::{Kind, Table};
+
+fn io(what: String) -> impl FnOnce(std::io::Error) -> Error {
+    move |source| Error::Io { what, source }
+}
+
+fn file_names(dir: &Path) -> Result<Vec<String>, Error> {
+    let mut names = Vec::new();
+    for entry in fs::read_dir(dir).map_err(io(format!("reading {}", dir.display())))? {
+        let entry = entry.map_err(io(format!("reading {}", dir.display())))?;
+        if fs::metadata(entry.path()).is_ok_and(|m| m.is_file()) {
+            names.push(entry.file_name().to_string_lossy().into_owned());
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
+/// Merges one binary per slice target into `out`; returns the output's report.
+fn merge_one(
+    table: &Table,
+    universal: &str,
+    inputs: &[(String, PathBuf)],
+    out: &Path,
+) -> Result<Report, Error> {
+    let mut thin = Vec::new();
+    let mut problems = Vec::new();
+    for (target, path) in inputs {
+        let data = fs::read(path).map_err(io(format!("reading {}", path.display())))?;
+        let report = inspect::inspect_for(table, target, &data)?;
+        problems.extend(
+            report
+                .problems
+                .iter()
+                .map(|p| format!("{} (given as {target}): {p}", path.display())),
+        );
+        thin.push(data);
+    }
+    if !problems.is_empty() {
+        return Err(Error::Check(format!(
+            "not merging {}:\n  {}",
+            out.display(),
+            problems.join("\n  ")
+        )));
+    }
+    let slices: Vec<&[u8]> = thin.iter().map(Vec::as_slice).collect();
+    let merged =
+        fat::merge(&slices).map_err(|e| Error::Check(format!("{}: {e}", out.display())))?;
+    let report = inspect::inspect_for(table, universal, &merged)?;
+    if !report.problems.is_empty() {
+        return Err(Error::Check(format!(
+            "the merged {} failed its checks:\n  {}",
+            out.display(),
+            report.problems.join("\n  ")
+        )));
+    }
+    if out.exists() {
+        return Err(Error::Usage(format!(
+            "{} already exists; remove it or choose another --out",
+            out.display()
+        )));
+    }
+    fs::write(out, &merged).map_err(io(format!("writing {}", out.display())))?;
+    fs::set_permissions(out, fs::Permissions::from_mode(0o755))
+        .map_err(io(format!("making {} executable", out.display())))?;
+    Ok(report)
+}
+
+/// `inputs` are TARGET=PATH pairs: all files (one output file) or all directories (one
+/// output per file name, which every directory must hold).
+pub fn universal(
+    table: &Table,
+    universal: &str,
+    inputs: &[(String, PathBuf)],
+    out: &Path,
+) -> Result<Vec<(PathBuf, Report)>, Error> {
+    let Kind::Universal(u) = table.kind(universal)? else {
+        return Err(Error::Usage(format!(
+            "{universal} is not a universal target (see 'nixcross targets')"
+        )));
+    };
+    let given: BTreeMap<&str, &PathBuf> = inputs.iter().map(|(t, p)| (t.as_str(), p)).collect();
+    let wanted: Vec<&str> = u.slices.iter().map(String::as_str).collect();
+    if given.len() != inputs.len()
+        || !given.keys().copied().eq(wanted
+            .iter()
+            .copied()
+            .collect::<std::collections::BTreeSet<_>>())
+    {
+        return Err(Error::Usage(format!(
+            "{universal} is made from exactly one input per target: {} (got {})",
+            wanted
+                .iter()
+                .map(|t| format!("{t}=PATH"))
+                .collect::<Vec<_>>()
+                .join(" "),
+            inputs
+                .iter()
+                .map(|(t, _)| t.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    let ordered: Vec<(String, PathBuf)> = wanted
+        .iter()
+        .map(|t| (t.to_string(), given[t].clone()))
+        .collect();
+    let dirs = ordered.iter().filter(|(_, p)| p.is_dir()).count();
+    if dirs == 0 {
+        return Ok(vec![(
+            out.to_path_buf(),
+            merge_one(table, universal, &ordered, out)?,
+        )]);
+    }
+    if dirs != ordered.len() {
+        return Err(Error::Usage(
+            "give either a binary per target or a directory per target, not a mix".into(),
+        ));
+    }
+    let mut names_per_target = Vec::new();
+    for (t, dir) in &ordered {
+        names_per_target.push((t, file_names(dir)?));
+    }
+    let all: std::collections::BTreeSet<&String> =
+        names_per_target.iter().flat_map(|(_, n)| n).collect();
+    let mut unpaired = Vec::new();
+    for (t, names) in &names_per_target {
+        let missing: Vec<&str> = all
+            .iter()
+            .filter(|n| !names.contains(n))
+            .map(|n| n.as_str())
+            .collect();
+        if !missing.is_empty() {
+            unpaired.push(format!("{t} has no {}", missing.join(", ")));
+        }
+    }
+    if !unpaired.is_empty() {
+        return Err(Error::Usage(format!(
+            "binaries are paired by file name and some have no partner: {}",
+            unpaired.join("; ")
+        )));
+    }
+    if all.is_empty() {
+        return Err(Error::Usage(
+            "the input directories hold no binaries".into(),
+        ));
+    }
+    fs::create_dir_all(out).map_err(io(format!("creating {}", out.display())))?;
+    let mut reports = Vec::new();
+    for name in all {
+        let pair: Vec<(String, PathBuf)> = ordered
+            .iter()
+            .map(|(t, dir)| (t.clone(), dir.join(name)))
+            .collect();
+        let dest = out.join(name);
+        let report = merge_one(table, universal, &pair, &dest)?;
+        reports.push((dest, report));
+    }
+    Ok(reports)
+}

@@ -1,0 +1,631 @@
+//! Release outputs for real: C programs linked by zig through nixcross for every zig
+//! target, merged into universal macOS binaries and bundled, then opened with the
+//! standard tools (tar, unzip, sha256sum, llvm-lipo, rcodesign). These need NIXCROSS_ZIG
+//! and the tools below; without zig they are reported as ignored, never as passed:
+//!     NIXCROSS_ZIG=/path/to/zig cargo test -- --include-ignored
+//! Missing tools fail the tests with the package to install (.ci/run installs them).
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+const NIXCROSS: &str = env!("CARGO_BIN_EXE_nixcross");
+const ZIG_TARGETS: &[&str] = &[
+    "x86_64-unknown-linux-musl",
+    "aarch64-unknown-linux-musl",
+    "x86_64-pc-windows-gnu",
+    "aarch64-pc-windows-gnullvm",
+    "x86_64-apple-darwin",
+    "aarch64-apple-darwin",
+];
+const PROGRAMS: &[(&str, &str)] = &[
+    (
+        "alpha",
+        "#include <stdio.h>\nint main(void){puts(\"alpha\");return 0;}\n",
+    ),
+    (
+        "beta",
+        "#include <stdio.h>\nint main(void){puts(\"beta\");return 1;}\n",
+    ),
+];
+
+fn zig() -> String {
+    std::env::var("NIXCROSS_ZIG").expect("these tests need NIXCROSS_ZIG=/path/to/zig")
+}
+
+fn cache() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("zig-cache-warm");
+    fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn tool_path(name: &str, package: &str) -> PathBuf {
+    let path = std::env::var("PATH").unwrap_or_default();
+    let home_bin = std::env::var("HOME")
+        .map(|h| format!("{h}/.cargo/bin"))
+        .unwrap_or_default();
+    // Debian names LLVM's tools with their version (llvm-lipo-14).
+    let names: Vec<String> = std::iter::once(name.to_string())
+        .chain((14..=22).rev().map(|v| format!("{name}-{v}")))
+        .collect();
+    std::env::split_paths(&path)
+        .chain([PathBuf::from(home_bin)])
+        .flat_map(|d| names.iter().map(move |n| d.join(n)))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| panic!("{name} is needed for this test: install {package}"))
+}
+
+fn nixcross(args: &[&str]) -> Output {
+    Command::new(NIXCROSS)
+        .env("NIXCROSS_ZIG", zig())
+        .env("NIXCROSS_CACHE_DIR", cache())
+        .env_remove("SOURCE_DATE_EPOCH")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn exe_name(target: &str, program: &str) -> String {
+    if target.contains("windows") {
+        format!("{program}.exe")
+    } else {
+        program.to_string()
+    }
+}
+
+/// DIR/<target>/<program> for every zig target, built once per test process.
+fn built() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("release-inputs");
+        let _ = fs::remove_dir_all(&root);
+        for target in ZIG_TARGETS {
+            let dir = root.join(target);
+            fs::create_dir_all(&dir).unwrap();
+            for (name, source) in PROGRAMS {
+                let src = dir.join(format!("{name}.c"));
+                let obj = dir.join(format!("{name}.o"));
+                fs::write(&src, source).unwrap();
+                let (s, o) = (src.to_str().unwrap(), obj.to_str().unwrap());
+                let c = nixcross(&[
+                    "run", "--target", target, "--role", "cc", "--", "-c", s, "-o", o,
+                ]);
+                assert!(c.status.success(), "{target}: {}", text(&c));
+                let exe = dir.join(exe_name(target, name));
+                let exe = exe.to_str().unwrap();
+                let l = nixcross(&[
+                    "run", "--target", target, "--role", "linker", "--", o, "-o", exe,
+                ]);
+                assert!(l.status.success(), "{target}: {}", text(&l));
+                // Only the program stays: zig also writes a .pdb next to Windows outputs.
+                fs::remove_file(&src).unwrap();
+                fs::remove_file(&obj).unwrap();
+                let _ = fs::remove_file(dir.join(format!("{name}.pdb")));
+            }
+        }
+        root
+    })
+}
+
+fn sha256(path: &Path) -> String {
+    let o = Command::new("sha256sum").arg(path).output().unwrap();
+    String::from_utf8_lossy(&o.stdout)
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+fn universal2(out: &Path, x86: &Path, arm: &Path) -> Output {
+    nixcross(&[
+        "universal2",
+        "--out",
+        out.to_str().unwrap(),
+        // aarch64 first: inputs are matched by target name, not position.
+        &format!("aarch64-apple-darwin={}", arm.display()),
+        &format!("x86_64-apple-darwin={}", x86.display()),
+    ])
+}
+
+/// rcodesign's findings other than the one every ad-hoc signature gets (it has no
+/// certificate chain), as tests/harness/matrix.py reads them. A changed page shows up
+/// here as a digest mismatch.
+fn rcodesign_problems(rcodesign: &Path, file: &Path) -> Vec<String> {
+    let v = Command::new(rcodesign)
+        .arg("verify")
+        .arg(file)
+        .output()
+        .unwrap();
+    assert!(
+        matches!(v.status.code(), Some(0 | 1)),
+        "rcodesign: {}",
+        text(&v)
+    );
+    text(&v)
+        .lines()
+        .map(str::trim)
+        .filter(|l| {
+            !l.is_empty()
+                && !l.starts_with("(the verify command")
+                && *l != "no cryptographic signature present"
+                && *l != "Error: problems reported during verification"
+        })
+        .map(String::from)
+        .collect()
+}
+
+fn thin(fat: &Path, arch: &str, out: &Path) {
+    let lipo = tool_path("llvm-lipo", "Debian's llvm (apt-get install llvm)");
+    let o = Command::new(lipo)
+        .arg(fat)
+        .args(["-thin", arch, "-output"])
+        .arg(out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "llvm-lipo -thin {arch}: {}", text(&o));
+}
+
+#[test]
+#[ignore = "needs zig: set NIXCROSS_ZIG and pass --include-ignored"]
+fn universal2_pairs_by_name_keeps_slices_and_the_arm64_signature() {
+    let inputs = built();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("universal");
+    let (x86, arm) = (
+        inputs.join("x86_64-apple-darwin"),
+        inputs.join("aarch64-apple-darwin"),
+    );
+    let o = universal2(&out, &x86, &arm);
+    assert!(o.status.success(), "{}", text(&o));
+    let lipo = tool_path("llvm-lipo", "Debian's llvm (apt-get install llvm)");
+    let rcodesign = tool_path(
+        "rcodesign",
+        "cargo install apple-codesign --locked --version 0.29.0",
+    );
+    for (name, _) in PROGRAMS {
+        let fat = out.join(name);
+        // LLVM's lipo reads our header the way Apple's does.
+        let info = Command::new(&lipo).arg("-info").arg(&fat).output().unwrap();
+        assert!(
+            text(&info).contains("Architectures in the fat file")
+                && text(&info).contains("x86_64 arm64"),
+            "{}",
+            text(&info)
+        );
+        // Each slice is its input, byte for byte, paired by name.
+        for (arch, dir) in [("x86_64", &x86), ("arm64", &arm)] {
+            let slice = tmp.path().join(format!("{name}-{arch}"));
+            thin(&fat, arch, &slice);
+            assert_eq!(
+                fs::read(&slice).unwrap(),
+                fs::read(dir.join(name)).unwrap(),
+                "{name} {arch}"
+            );
+            if arch == "arm64" {
+                let problems = rcodesign_problems(&rcodesign, &slice);
+                assert!(
+                    problems.is_empty(),
+                    "rcodesign verify {name} arm64: {problems:?}"
+                );
+            }
+        }
+        let check = nixcross(&[
+            "check",
+            "--target",
+            "universal2-apple-darwin",
+            fat.to_str().unwrap(),
+        ]);
+        assert!(check.status.success(), "{}", text(&check));
+        assert!(
+            text(&check).contains("macho-universal x86_64+aarch64"),
+            "{}",
+            text(&check)
+        );
+        assert!(text(&check).contains("pages verified"), "{}", text(&check));
+    }
+    // Running it again over existing outputs refuses instead of overwriting.
+    let again = universal2(&out, &x86, &arm);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(text(&again).contains("already exists"), "{}", text(&again));
+}
+
+#[test]
+#[ignore = "needs zig: set NIXCROSS_ZIG and pass --include-ignored"]
+fn universal2_refuses_unpaired_swapped_or_tampered_inputs() {
+    let inputs = built();
+    let tmp = tempfile::tempdir().unwrap();
+    let (x86, arm) = (
+        inputs.join("x86_64-apple-darwin"),
+        inputs.join("aarch64-apple-darwin"),
+    );
+    // beta only on one side.
+    let lonely = tmp.path().join("arm-alpha-only");
+    fs::create_dir_all(&lonely).unwrap();
+    fs::copy(arm.join("alpha"), lonely.join("alpha")).unwrap();
+    let o = universal2(&tmp.path().join("u1"), &x86, &lonely);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("aarch64-apple-darwin has no beta"),
+        "{}",
+        text(&o)
+    );
+    // x86_64 binaries given as the arm64 slice.
+    let o = universal2(&tmp.path().join("u2"), &x86, &x86);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("architecture is x86_64, expected aarch64"),
+        "{}",
+        text(&o)
+    );
+    assert!(!tmp.path().join("u2/alpha").exists());
+    // A universal file whose arm64 slice changed after signing fails the check.
+    let fat = tmp.path().join("u3");
+    let o = universal2(&fat, &x86.join("alpha"), &arm.join("alpha"));
+    assert!(o.status.success(), "{}", text(&o));
+    let mut bytes = fs::read(&fat).unwrap();
+    let arm_offset = u32::from_be_bytes(bytes[36..40].try_into().unwrap()) as usize;
+    bytes[arm_offset + 0x4000 + 100] ^= 0xff;
+    fs::write(&fat, &bytes).unwrap();
+    let check = nixcross(&[
+        "check",
+        "--target",
+        "universal2-apple-darwin",
+        fat.to_str().unwrap(),
+    ]);
+    assert_eq!(check.status.code(), Some(2), "{}", text(&check));
+    assert!(
+        text(&check).contains("aarch64 slice: invalid code signature: page 1"),
+        "{}",
+        text(&check)
+    );
+    // The control for the rcodesign check above: it sees the changed page too.
+    let rcodesign = tool_path(
+        "rcodesign",
+        "cargo install apple-codesign --locked --version 0.29.0",
+    );
+    let slice = tmp.path().join("u3-arm64");
+    thin(&fat, "arm64", &slice);
+    assert!(!rcodesign_problems(&rcodesign, &slice).is_empty());
+}
+
+/// Copies of the inputs in fresh directories with new modification times, so a second
+/// bundle sees the same bytes but nothing else in common.
+fn copy_tree(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for e in fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        if e.path().is_dir() {
+            copy_tree(&e.path(), &to.join(e.file_name()));
+        } else {
+            fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+fn bundle(out: &Path, inputs: &Path, readme: &Path) -> Output {
+    let mut args: Vec<String> = [
+        "bundle",
+        "--name",
+        "demo",
+        "--version",
+        "1.2.3",
+        "--include",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    args.push(readme.display().to_string());
+    args.push("--out".into());
+    args.push(out.display().to_string());
+    for t in ZIG_TARGETS.iter().rev() {
+        args.push(format!("{t}={}", inputs.join(t).display()));
+    }
+    args.push(format!(
+        "universal2-apple-darwin={}",
+        inputs.join("universal2").display()
+    ));
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    nixcross(&refs)
+}
+
+#[test]
+#[ignore = "needs zig: set NIXCROSS_ZIG and pass --include-ignored"]
+fn bundle_archives_open_with_standard_tools_and_match_sums_and_manifest() {
+    let tmp = tempfile::tempdir().unwrap();
+    let inputs = tmp.path().join("in");
+    copy_tree(built(), &inputs);
+    let o = universal2(
+        &inputs.join("universal2"),
+        &inputs.join("x86_64-apple-darwin"),
+        &inputs.join("aarch64-apple-darwin"),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let readme = tmp.path().join("README.md");
+    fs::write(&readme, "demo\n").unwrap();
+    let out = tmp.path().join("release");
+    let o = bundle(&out, &inputs, &readme);
+    assert!(o.status.success(), "{}", text(&o));
+
+    // SHA256SUMS verifies with coreutils and lists every archive.
+    let sums = Command::new("sha256sum")
+        .args(["-c", "--strict", "SHA256SUMS"])
+        .current_dir(&out)
+        .output()
+        .unwrap();
+    assert!(sums.status.success(), "{}", text(&sums));
+    assert_eq!(
+        text(&sums).lines().filter(|l| l.ends_with(": OK")).count(),
+        7,
+        "{}",
+        text(&sums)
+    );
+
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["name"], "demo");
+    assert_eq!(manifest["version"], "1.2.3");
+    let artifacts = manifest["artifacts"].as_array().unwrap();
+    let mut targets: Vec<&str> = artifacts
+        .iter()
+        .map(|a| a["target"].as_str().unwrap())
+        .collect();
+    targets.sort();
+    let mut want: Vec<&str> = ZIG_TARGETS.to_vec();
+    want.push("universal2-apple-darwin");
+    want.sort();
+    assert_eq!(targets, want);
+    let mut listed: Vec<String> = fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    listed.sort();
+    assert_eq!(listed.len(), 9, "{listed:?}");
+
+    for a in artifacts {
+        let target = a["target"].as_str().unwrap();
+        let file = a["file"].as_str().unwrap();
+        let top = format!("demo-1.2.3-{target}");
+        let path = out.join(file);
+        // The manifest describes the file that is there.
+        assert_eq!(
+            a["size"].as_u64().unwrap(),
+            fs::metadata(&path).unwrap().len(),
+            "{file}"
+        );
+        assert_eq!(a["sha256"].as_str().unwrap(), sha256(&path), "{file}");
+        let windows = target.contains("windows");
+        assert_eq!(
+            file,
+            format!("{top}.{}", if windows { "zip" } else { "tar.gz" })
+        );
+        // Unpacked with the standard tool, every binary is its input, executable.
+        let unpacked = tmp.path().join("unpacked").join(target);
+        fs::create_dir_all(&unpacked).unwrap();
+        let tool = if windows {
+            let t = Command::new("unzip")
+                .arg("-tq")
+                .arg(&path)
+                .output()
+                .unwrap();
+            assert!(t.status.success(), "unzip -t {file}: {}", text(&t));
+            Command::new("unzip")
+                .arg("-q")
+                .arg(&path)
+                .arg("-d")
+                .arg(&unpacked)
+                .output()
+                .unwrap()
+        } else {
+            Command::new("tar")
+                .arg("-xzf")
+                .arg(&path)
+                .arg("-C")
+                .arg(&unpacked)
+                .output()
+                .unwrap()
+        };
+        assert!(tool.status.success(), "{file}: {}", text(&tool));
+        let input_dir = inputs.join(if target == "universal2-apple-darwin" {
+            "universal2"
+        } else {
+            target
+        });
+        let binaries = a["binaries"].as_array().unwrap();
+        assert_eq!(binaries.len(), PROGRAMS.len(), "{file}");
+        for b in binaries {
+            let name = b["name"].as_str().unwrap();
+            let got = unpacked.join(&top).join(name);
+            assert_eq!(
+                fs::read(&got).unwrap(),
+                fs::read(input_dir.join(name)).unwrap(),
+                "{file}: {name}"
+            );
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(
+                fs::metadata(&got).unwrap().permissions().mode() & 0o777,
+                0o755,
+                "{file}: {name}"
+            );
+            assert_eq!(b["sha256"].as_str().unwrap(), sha256(&got));
+            // Static exactly for musl; macOS and Windows load system libraries.
+            assert_eq!(
+                b["static"].as_bool().unwrap(),
+                target.contains("musl"),
+                "{file}: {name}"
+            );
+            if target == "universal2-apple-darwin" {
+                assert_eq!(b["arch"], "x86_64+aarch64");
+            }
+            if target.contains("aarch64-apple") || target.starts_with("universal2") {
+                assert!(b["signature"].as_str().unwrap().contains("ad hoc"), "{b}");
+            }
+        }
+        assert_eq!(
+            fs::read(unpacked.join(&top).join("README.md")).unwrap(),
+            b"demo\n"
+        );
+        assert_eq!(a["static"].as_bool().unwrap(), target.contains("musl"));
+    }
+
+    // Packed again from copies made later, in other directories: the same bytes.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let again_inputs = tmp.path().join("elsewhere/in2");
+    copy_tree(&inputs, &again_inputs);
+    let out2 = tmp.path().join("release2");
+    let o = bundle(&out2, &again_inputs, &readme);
+    assert!(o.status.success(), "{}", text(&o));
+    let files = |d: &Path| -> BTreeMap<String, Vec<u8>> {
+        fs::read_dir(d)
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                (
+                    e.file_name().to_string_lossy().into_owned(),
+                    fs::read(e.path()).unwrap(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(files(&out), files(&out2));
+}
+
+#[test]
+#[ignore = "needs zig: set NIXCROSS_ZIG and pass --include-ignored"]
+fn bundle_writes_nothing_when_any_binary_fails_its_checks() {
+    let tmp = tempfile::tempdir().unwrap();
+    let inputs = tmp.path().join("in");
+    copy_tree(built(), &inputs);
+    // A Windows binary where the Linux one should be.
+    fs::copy(
+        inputs.join("x86_64-pc-windows-gnu/alpha.exe"),
+        inputs.join("x86_64-unknown-linux-musl/alpha"),
+    )
+    .unwrap();
+    let out = tmp.path().join("release");
+    let o = nixcross(&[
+        "bundle",
+        "--name",
+        "demo",
+        "--version",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+        &format!(
+            "x86_64-unknown-linux-musl={}",
+            inputs.join("x86_64-unknown-linux-musl").display()
+        ),
+        &format!(
+            "x86_64-pc-windows-gnu={}",
+            inputs.join("x86_64-pc-windows-gnu").display()
+        ),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("x86_64-unknown-linux-musl")
+            && text(&o).contains("format is pe, expected elf"),
+        "{}",
+        text(&o)
+    );
+    assert!(text(&o).contains("nothing was written"), "{}", text(&o));
+    assert!(!out.exists() || fs::read_dir(&out).unwrap().next().is_none());
+}
+
+fn archives(dir: &Path) -> std::collections::BTreeSet<PathBuf> {
+    let mut out = std::collections::BTreeSet::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "a") {
+                out.insert(p.strip_prefix(dir).unwrap().to_path_buf());
+            }
+        }
+    }
+    out
+}
+
+/// A first link in an empty cache seeded from a warm one (NIXCROSS_PREWARMED_CACHE)
+/// compiles none of libc: every archive it uses came from the seed.
+#[test]
+#[ignore = "needs zig: set NIXCROSS_ZIG and pass --include-ignored"]
+fn a_seeded_cache_links_without_rebuilding_libc() {
+    let inputs = built(); // leaves the shared cache warm for every zig target
+    let tmp = tempfile::tempdir().unwrap();
+    let fresh = tmp.path().join("fresh-cache");
+    let obj = tmp.path().join("hello.o");
+    let src = tmp.path().join("hello.c");
+    fs::write(&src, PROGRAMS[0].1).unwrap();
+    let with_seed = |args: &[&str]| {
+        Command::new(NIXCROSS)
+            .env("NIXCROSS_ZIG", zig())
+            .env("NIXCROSS_CACHE_DIR", &fresh)
+            .env("NIXCROSS_PREWARMED_CACHE", cache())
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let target = "x86_64-unknown-linux-musl";
+    let c = with_seed(&[
+        "run",
+        "--target",
+        target,
+        "--role",
+        "cc",
+        "--",
+        "-c",
+        src.to_str().unwrap(),
+        "-o",
+        obj.to_str().unwrap(),
+    ]);
+    assert!(c.status.success(), "{}", text(&c));
+    let exe = tmp.path().join("hello");
+    let l = with_seed(&[
+        "run",
+        "--target",
+        target,
+        "--role",
+        "linker",
+        "--",
+        obj.to_str().unwrap(),
+        "-o",
+        exe.to_str().unwrap(),
+    ]);
+    assert!(l.status.success(), "{}", text(&l));
+    assert!(
+        text(&l).contains("copied zig's prebuilt libc"),
+        "{}",
+        text(&l)
+    );
+    // Copies keep the seed's time stamps; anything zig compiled now would be newer.
+    let seeded = archives(&fresh);
+    assert!(seeded.iter().any(|a| a.ends_with("libc.a")), "{seeded:?}");
+    for a in &seeded {
+        let mtime = |root: &Path| fs::metadata(root.join(a)).unwrap().modified().unwrap();
+        assert_eq!(
+            mtime(&fresh),
+            mtime(&cache()),
+            "{} was rebuilt",
+            a.display()
+        );
+    }
+    assert!(
+        seeded.is_subset(&archives(&cache())),
+        "libc was rebuilt: {:?}",
+        seeded.difference(&archives(&cache())).collect::<Vec<_>>()
+    );
+    let run = Command::new(&exe).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&run.stdout), "alpha\n");
+    assert!(inputs.exists());
+}
