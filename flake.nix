@@ -80,7 +80,12 @@
         in
         lib.genAttrs targetNames (
           t: built.${t} or (refusal pkgs "hello-cross-${t}-unavailable" (androidRefusal pkgs t))
-        );
+        )
+        // {
+          # The macOS builds merged, and every buildable target packed for release
+          # (android only when its licence was accepted, see above).
+          inherit (built) universal2-apple-darwin release;
+        };
     in
     {
       # lib.mkLib pkgs -> { mkCrossPackages; mkDevShell; checkOutput; nixcross; ... }
@@ -124,6 +129,8 @@
           }
         )
         // {
+          # Building these runs nixcross's checks on every slice and every archived binary.
+          inherit (examples) universal2-apple-darwin release;
           nixcross = nc.nixcross;
           # The pure Nix layer's evaluation tests (tests/nix/eval-tests.nix): a list of
           # failed assertions, which must be empty.

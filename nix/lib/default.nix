@@ -37,6 +37,10 @@ in
       ;
   };
   checkOutput = import ./checkOutput.nix { inherit pkgs nixcross; };
+  # Lower-level pieces of mkCrossPackages, for builds it does not cover.
+  mkZigCache = import ./mkZigCache.nix { inherit pkgs nixcross zig; };
+  mkUniversal2 = import ./mkUniversal2.nix { inherit pkgs nixcross; };
+  mkRelease = import ./mkRelease.nix { inherit pkgs nixcross; };
   targetEnv = import ./targetEnv.nix;
   validateOptions = import ./validateOptions.nix;
 }

@@ -1,4 +1,5 @@
-# mkCrossPackage { pkgs; craneLib; naerskLib; nixcross; zig; } { target; options; shared; }
+# mkCrossPackage { pkgs; craneLib; naerskLib; nixcross; zig; toolchain; }
+#   { target; options; shared; }
 #   -> the derivation that builds `options.src` for `target`
 #
 # Maps targetPlan's data onto crane or naersk. `shared` holds what all targets reuse:
@@ -9,6 +10,7 @@
   naerskLib,
   nixcross,
   zig,
+  toolchain,
 }:
 {
   target,
@@ -20,9 +22,15 @@ let
   entry = table.targets.${target};
   hostSystem = pkgs.stdenv.hostPlatform.system;
   planWith =
-    runner:
+    runner: prewarmedCache:
     import ./targetPlan.nix {
-      inherit target hostSystem options runner;
+      inherit
+        target
+        hostSystem
+        options
+        runner
+        prewarmedCache
+        ;
       linksDir = "${nixcross}/libexec/nixcross";
       zig = if entry.linker == "ndk-clang" then null else "${zig}/bin/zig";
       ndk =
@@ -34,8 +42,14 @@ let
         else
           null;
     };
-  runner = import ./emulatorFor.nix pkgs (planWith null).emulatorFor;
-  plan = planWith runner;
+  draft = planWith null null;
+  runner = import ./emulatorFor.nix pkgs draft.emulatorFor;
+  zigCache =
+    if draft.prewarmZigCache then
+      import ./mkZigCache.nix { inherit pkgs nixcross zig; } { inherit target toolchain; }
+    else
+      null;
+  plan = planWith runner zigCache;
   pname = "${shared.pname}-${target}";
   inherit (shared) version;
   checkOutputs = ''
@@ -70,7 +84,12 @@ let
         inherit cargoArtifacts;
         postFixup = checkOutputs;
         passthru = {
-          inherit target plan cargoArtifacts;
+          inherit
+            target
+            plan
+            cargoArtifacts
+            zigCache
+            ;
         };
       }
       // (options.craneArgs or { })
@@ -87,7 +106,7 @@ let
       cargoTestOptions = old: old ++ [ plan.cargoExtraArgs ];
       postFixup = checkOutputs;
       passthru = {
-        inherit target plan;
+        inherit target plan zigCache;
       };
     }
     // (options.naerskArgs or { })

@@ -1,4 +1,6 @@
-# mkCrossPackages { src; targets; ... } -> { <target> = derivation; ... }
+# mkCrossPackages { src; targets; ... }
+#   -> { <target> = derivation; ...; universal2-apple-darwin (when both macOS targets
+#        are built); release (every target packed by nixcross bundle); }
 #
 # The public entry point; every option and its default is in docs/API.md. Options are
 # validated first (validateOptions.nix), so mistakes fail evaluation with a message that
@@ -41,12 +43,31 @@ let
       naerskLib
       nixcross
       zig
+      toolchain
       ;
   };
+  perTarget = lib.genAttrs options.targets (
+    target:
+    mkOne {
+      inherit target options shared;
+    }
+  );
+  universal =
+    lib.optionalAttrs (perTarget ? x86_64-apple-darwin && perTarget ? aarch64-apple-darwin)
+      {
+        universal2-apple-darwin = import ./mkUniversal2.nix { inherit pkgs nixcross; } {
+          inherit (shared) pname version;
+          x86_64 = perTarget.x86_64-apple-darwin;
+          aarch64 = perTarget.aarch64-apple-darwin;
+        };
+      };
+  outputs = perTarget // universal;
 in
-lib.genAttrs options.targets (
-  target:
-  mkOne {
-    inherit target options shared;
-  }
-)
+outputs
+// {
+  release = import ./mkRelease.nix { inherit pkgs nixcross; } {
+    inherit (shared) pname version;
+    packages = outputs;
+    includes = options.releaseIncludes or [ ];
+  };
+}

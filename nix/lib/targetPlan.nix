@@ -1,5 +1,6 @@
 # targetPlan { target; hostSystem; options; linksDir; zig ? null; runner ? null;
-#              ndk ? null; } -> what the derivation for one target must look like
+#              ndk ? null; prewarmedCache ? null; }
+#   -> what the derivation for one target must look like
 #
 # Every per-target decision of mkCrossPackages, as plain data: environment, whether
 # tests run, which fixup steps stay off, the cargo arguments. Pure (builtins only), so
@@ -18,12 +19,15 @@ in
   zig ? null,
   runner ? null,
   ndk ? null,
+  # zig's libc for this target built once (mkZigCache.nix), or null.
+  prewarmedCache ? null,
 }:
 let
   entry = table.targets.${target};
   isDarwin = entry.os == "macos";
   isAndroid = entry.os == "android";
   runsNatively = (entry.native_on or null) == hostSystem;
+  usesZig = entry.linker != "ndk-clang";
   features = options.features or [ ];
   cargoExtraArgs = s.concatSep " " (
     [ (options.cargoExtraArgs or "--locked") ]
@@ -59,6 +63,9 @@ rec {
     }
     // s.optionalAttrs (isAndroid && options.androidApi or null != null) {
       NIXCROSS_ANDROID_API = toString options.androidApi;
+    }
+    // s.optionalAttrs (usesZig && prewarmedCache != null) {
+      NIXCROSS_PREWARMED_CACHE = toString prewarmedCache;
     }
     // s.optionalAttrs (isDarwin && options.darwinSdk or null != null) {
       NIXCROSS_DARWIN_SDK = toString options.darwinSdk;
@@ -97,4 +104,6 @@ rec {
   # architecture, linkage and signature the table promises.
   checkCommand = "nixcross check --target ${target}";
   exeSuffix = entry.output.exe_suffix;
+  # Whether mkCrossPackage should build zig's libc once for this target (mkZigCache).
+  prewarmZigCache = usesZig && (options.prewarmZigCache or true);
 }

@@ -28,6 +28,8 @@ in
   noDefaultFeatures ? false,
   env ? { },
   doCheck ? true,
+  prewarmZigCache ? true,
+  releaseIncludes ? [ ],
   ...
 }@opts:
 let
@@ -51,6 +53,8 @@ let
     "doCheck"
     "craneArgs"
     "naerskArgs"
+    "prewarmZigCache"
+    "releaseIncludes"
   ];
   unknownOptions = builtins.filter (n: !(builtins.elem n knownOptions)) (builtins.attrNames opts);
   unknown = builtins.filter (t: !(builtins.elem t known)) targets;
@@ -113,8 +117,12 @@ let
       msg = "features must be a list of cargo feature names, e.g. [ \"vendored-openssl\" ]";
     }
     {
-      bad = !(builtins.isBool noDefaultFeatures) || !(builtins.isBool doCheck) || !(builtins.isBool acceptAndroidSdkLicense);
-      msg = "noDefaultFeatures, doCheck and acceptAndroidSdkLicense must be true or false";
+      bad = !(builtins.isBool noDefaultFeatures) || !(builtins.isBool doCheck) || !(builtins.isBool acceptAndroidSdkLicense) || !(builtins.isBool prewarmZigCache);
+      msg = "noDefaultFeatures, doCheck, acceptAndroidSdkLicense and prewarmZigCache must be true or false";
+    }
+    {
+      bad = !(builtins.isList releaseIncludes && builtins.all (f: builtins.isPath f || builtins.isString f) releaseIncludes);
+      msg = "releaseIncludes must be a list of files added to every release archive, e.g. [ ./README.md ./LICENSE ]";
     }
     {
       bad = !(builtins.isAttrs env) || !(builtins.all (v: builtins.isString v || builtins.isPath v || builtins.isInt v) (builtins.attrValues env));

@@ -33,3 +33,7 @@ expect_error "env with a non-string value" "env must be an attribute set of envi
   "$v { src = ./.; hostSystem = \"x86_64-linux\"; targets = [ \"x86_64-unknown-linux-musl\" ]; env.X = [ 1 ]; }"
 expect_error "mkToolchain with a toolchain that cannot take targets" "has no .override" \
   "import ./nix/lib/mkToolchain.nix { stable.latest.minimal = { }; } { targets = [ \"x86_64-pc-windows-gnu\" ]; }"
+expect_error "prewarmZigCache must be a boolean" "prewarmZigCache must be true or false" \
+  "$v { src = ./.; hostSystem = \"x86_64-linux\"; targets = [ \"x86_64-unknown-linux-musl\" ]; prewarmZigCache = \"yes\"; }"
+expect_error "releaseIncludes must be a list of files" "releaseIncludes must be a list of files" \
+  "$v { src = ./.; hostSystem = \"x86_64-linux\"; targets = [ \"x86_64-unknown-linux-musl\" ]; releaseIncludes = ./README.md; }"

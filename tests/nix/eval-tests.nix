@@ -140,4 +140,38 @@ builtins.concatLists [
   (check "plan: the sandbox gets a writable zig cache" (
     builtins.match ".*NIXCROSS_CACHE_DIR=.*TMPDIR.*" mac.preConfigure != null
   ))
+  (check "plan: a prewarmed zig cache reaches NIXCROSS_PREWARMED_CACHE" (
+    (import ../../nix/lib/targetPlan.nix {
+      target = "x86_64-unknown-linux-musl";
+      hostSystem = "x86_64-linux";
+      options = { };
+      linksDir = "/l";
+      prewarmedCache = "/cache";
+    }).env.NIXCROSS_PREWARMED_CACHE == "/cache"
+  ))
+  (check "plan: zig targets prewarm by default, android (NDK libc) never, and it can be turned off" (
+    mac.prewarmZigCache
+    && !android.prewarmZigCache
+    && !(plan "x86_64-pc-windows-gnu" "x86_64-linux" { prewarmZigCache = false; }).prewarmZigCache
+  ))
+  (check "plan: no NIXCROSS_PREWARMED_CACHE for android even if given" (
+    !((import ../../nix/lib/targetPlan.nix {
+      target = "aarch64-linux-android";
+      hostSystem = "x86_64-linux";
+      options = { };
+      linksDir = "/l";
+      prewarmedCache = "/cache";
+    }).env ? NIXCROSS_PREWARMED_CACHE)
+  ))
+  (check "release archives: zip exactly for windows targets" (
+    builtins.all (
+      t: table.targets.${t}.output.archive == (if table.targets.${t}.os == "windows" then "zip" else "tar.gz")
+    ) names
+  ))
+  (check "universal2-apple-darwin merges the two macOS targets" (
+    table.universal.universal2-apple-darwin.slices == [
+      "x86_64-apple-darwin"
+      "aarch64-apple-darwin"
+    ]
+  ))
 ]
