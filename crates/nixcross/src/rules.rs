@@ -467,6 +467,24 @@ mod tests {
     }
 
     #[test]
+    fn windows_links_ask_zig_for_lld_brepro_so_the_pe_timestamp_is_not_the_clock() {
+        for t in [WIN, WIN_ARM] {
+            assert!(args(t, Role::Linker, &["main.o"]).contains(&"-Wl,-Brepro".to_string()));
+            assert!(!args(t, Role::Cc, &["-c", "a.c"]).contains(&"-Wl,-Brepro".to_string()));
+        }
+        assert!(!args(MUSL, Role::Linker, &["main.o"]).contains(&"-Wl,-Brepro".to_string()));
+    }
+
+    #[test]
+    fn darwin_links_leave_out_stabs_so_lc_uuid_does_not_hash_the_zig_cache_path() {
+        for t in [MAC, "x86_64-apple-darwin"] {
+            assert!(args(t, Role::Linker, &["main.o"]).contains(&"-Wl,-S".to_string()));
+            assert!(!args(t, Role::Cc, &["-c", "a.c"]).contains(&"-Wl,-S".to_string()));
+        }
+        assert!(!args(WIN, Role::Linker, &["main.o"]).contains(&"-Wl,-S".to_string()));
+    }
+
+    #[test]
     fn musl_links_are_forced_static() {
         assert!(args(MUSL, Role::Linker, &["main.o"]).contains(&"-static".to_string()));
         assert!(!args(MUSL, Role::Cc, &["-c", "a.c"]).contains(&"-static".to_string()));
@@ -483,7 +501,11 @@ mod tests {
             "-lkernel32",
         ];
         for t in [WIN, WIN_ARM] {
-            assert_eq!(args(t, Role::Linker, &input), ["-lkernel32"], "{t}");
+            assert_eq!(
+                args(t, Role::Linker, &input),
+                ["-lkernel32", "-Wl,-Brepro"],
+                "{t}"
+            );
         }
     }
 
@@ -492,7 +514,7 @@ mod tests {
         for t in [WIN, WIN_ARM] {
             assert_eq!(
                 args(t, Role::Linker, &["-lgcc_eh", "-lgcc_s"]),
-                ["-lunwind", "-lunwind"],
+                ["-lunwind", "-lunwind", "-Wl,-Brepro"],
                 "{t}"
             );
         }
@@ -500,12 +522,18 @@ mod tests {
 
     #[test]
     fn windows_exact_file_pthread_becomes_lpthread() {
-        assert_eq!(args(WIN, Role::Linker, &["-l:libpthread.a"]), ["-lpthread"]);
+        assert_eq!(
+            args(WIN, Role::Linker, &["-l:libpthread.a"]),
+            ["-lpthread", "-Wl,-Brepro"]
+        );
     }
 
     #[test]
     fn windows_ssp_libs_are_dropped_zig_017_cannot_find_them() {
-        assert!(args(WIN, Role::Linker, &["-lssp_nonshared", "-lssp"]).is_empty());
+        assert_eq!(
+            args(WIN, Role::Linker, &["-lssp_nonshared", "-lssp"]),
+            ["-Wl,-Brepro"]
+        );
     }
 
     #[test]
@@ -517,7 +545,10 @@ mod tests {
             "-Wl,--enable-auto-image-base",
             "-Wl,--nxcompat",
         ];
-        assert_eq!(args(WIN, Role::Linker, &input), ["-Wl,--nxcompat"]);
+        assert_eq!(
+            args(WIN, Role::Linker, &input),
+            ["-Wl,--nxcompat", "-Wl,-Brepro"]
+        );
     }
 
     #[test]
@@ -527,7 +558,7 @@ mod tests {
             Role::Linker,
             &["-Wl,/tmp/rustcX/lib.def", "-Wl,--gc-sections"],
         );
-        assert_eq!(out, ["-Wl,--gc-sections"]);
+        assert_eq!(out, ["-Wl,--gc-sections", "-Wl,-Brepro"]);
     }
 
     #[test]
@@ -551,7 +582,8 @@ mod tests {
                     "-Wl,-Bstatic",
                     "-lunwind",
                     "-Wl,-search_paths_first",
-                    "-lwinapi_advapi32"
+                    "-lwinapi_advapi32",
+                    "-Wl,-Brepro"
                 ],
                 "{t}"
             );
@@ -572,14 +604,14 @@ mod tests {
             Role::Linker,
             &["-nolibc", "--unwindlib=none", "a.o", "-lmingwex"],
         );
-        assert_eq!(out, ["--unwindlib=none", "a.o"]);
+        assert_eq!(out, ["--unwindlib=none", "a.o", "-Wl,-Brepro"]);
     }
 
     #[test]
     fn windows_lsynchronization_maps_to_the_api_set_import_lib() {
         assert_eq!(
             args(WIN, Role::Linker, &["-lsynchronization"]),
-            ["-lapi-ms-win-core-synch-l1-2-0"]
+            ["-lapi-ms-win-core-synch-l1-2-0", "-Wl,-Brepro"]
         );
     }
 
@@ -629,7 +661,7 @@ mod tests {
     fn darwin_undefined_dynamic_lookup_is_passed_as_a_linker_flag() {
         assert_eq!(
             args(MAC, Role::Linker, &["-undefined", "dynamic_lookup"]),
-            ["-Wl,-undefined,dynamic_lookup"]
+            ["-Wl,-undefined,dynamic_lookup", "-Wl,-S"]
         );
     }
 
@@ -640,7 +672,7 @@ mod tests {
             Role::Linker,
             &["-lSystem", "a.o", "-lc", "-lSystem", "-liconv", "-lc"],
         );
-        assert_eq!(out, ["-lSystem", "a.o", "-lc", "-liconv"]);
+        assert_eq!(out, ["-lSystem", "a.o", "-lc", "-liconv", "-Wl,-S"]);
         // Only the darwin rules dedupe: on ELF, order and repetition of archives matter.
         assert_eq!(
             args(MUSL, Role::Linker, &["-lfoo", "-lbar", "-lfoo"])[..3],

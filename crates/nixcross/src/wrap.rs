@@ -435,7 +435,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(p.prefix, ["cc", "-target", "x86_64-windows-gnu"]);
-        assert_eq!(p.args, ["main.o"]);
+        assert_eq!(p.args, ["main.o", "-Wl,-Brepro"]);
         assert_eq!(p.cold_key.as_deref(), Some("x86_64-windows-gnu"));
         let p = plan(
             &Table::load(),
@@ -567,13 +567,17 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            p.args[..2],
-            ["-F/sdk/System/Library/Frameworks", "-L/sdk/usr/lib"]
+            p.args[..3],
+            [
+                "-Wl,-S",
+                "-F/sdk/System/Library/Frameworks",
+                "-L/sdk/usr/lib"
+            ]
         );
         // The iconv stub comes last, so the SDK's own libiconv.tbd is found first.
         let (stub_dir, names) = p.stubs.expect("darwin links carry stubs");
         assert_eq!(names, ["libiconv.tbd"]);
-        assert_eq!(p.args[2], format!("-L{}", stub_dir.display()));
+        assert_eq!(p.args[3], format!("-L{}", stub_dir.display()));
         assert!(
             stub_dir.starts_with(d.path()),
             "stubs live in the writable cache"
