@@ -3,7 +3,8 @@
 # wrapper with real zig, Nix parse/evaluation tests, and the cross-compilation matrix.
 #
 #   tests/run.sh            everything
-#   tests/run.sh --quick    everything but the matrix (minutes instead of most of an hour)
+#   tests/run.sh --quick    everything but the builds of the corpus (matrix, reproducibility,
+#                           release): minutes instead of most of an hour
 #
 # Needs: a Rust toolchain (cargo, clippy, rustfmt), zig (NIXCROSS_ZIG, or pip's ziglang),
 # nix-instantiate, and for the matrix Debian's rustc-web/cargo-web/rust-web-src,
@@ -61,6 +62,22 @@ if [[ $quick -eq 0 ]]; then
   bash tests/harness/build-sysroots.sh "$cache/sysroots" "$root/target/release/nixcross"; rc=$?
   record sysroots $rc 0 0
   if [[ $rc -eq 0 ]]; then
+    step "prewarm: zig's libc built once per target (nixcross prewarm, kept in $cache/prewarmed)"
+    # Debian's rustc with the test sysroot stands in for the user's toolchain.
+    printf '#!/bin/sh\nexec /usr/bin/rustc --sysroot "%s" "$@"\n' "$cache/sysroots/full" >"$cache/rustc-full"
+    chmod +x "$cache/rustc-full"
+    for t in x86_64-unknown-linux-musl aarch64-unknown-linux-musl x86_64-pc-windows-gnu \
+      aarch64-pc-windows-gnullvm x86_64-apple-darwin aarch64-apple-darwin; do
+      if env -u RUSTFLAGS CARGO=/usr/bin/cargo RUSTC="$cache/rustc-full" \
+        "$root/target/release/nixcross" prewarm --target "$t" --out "$cache/prewarmed"; then
+        record "prewarm $t" 0 1 0
+      else
+        record "prewarm $t" 1 0 1
+      fi
+    done
+    # Every build below starts from the prewarmed libc, as builds in Nix do.
+    export NIXCROSS_PREWARMED_CACHE="$cache/prewarmed"
+
     step "matrix: corpus x targets, built through nixcross, checked and run"
     work="$cache/matrix"
     # Fresh build outputs every run (a binary linked by an older wrapper proves nothing);
@@ -71,9 +88,25 @@ if [[ $quick -eq 0 ]]; then
     p=$(sed -n 's/^matrix: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$cache/matrix.out")
     f=$(sed -n 's/^matrix: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$cache/matrix.out")
     record matrix $rc "${p:-0}" "${f:-0}"
+
+    step "reproducible: the corpus built again elsewhere, later, with a fresh (prewarmed) cache, equals the matrix's build"
+    python3 tests/harness/repro.py --nixcross target/release/nixcross --sysroots "$cache/sysroots" \
+      --work "$cache/repro" --a-from "$work" --prewarmed "$cache/prewarmed" | tee "$cache/repro.out"
+    rc=${PIPESTATUS[0]}
+    p=$(sed -n 's/^repro: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$cache/repro.out")
+    f=$(sed -n 's/^repro: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$cache/repro.out")
+    record repro $rc "${p:-0}" "${f:-0}"
+
+    step "release: universal2 and bundle of the matrix's hello-cross builds, opened with standard tools"
+    python3 tests/harness/release.py --nixcross target/release/nixcross --matrix-work "$work" \
+      --out "$cache/release" | tee "$cache/release.out"
+    rc=${PIPESTATUS[0]}
+    p=$(sed -n 's/^release: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$cache/release.out")
+    f=$(sed -n 's/^release: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$cache/release.out")
+    record release $rc "${p:-0}" "${f:-0}"
   fi
 else
-  echo; echo "=== matrix NOT RUN (--quick): the cross-compilation matrix was not tested"
+  echo; echo "=== matrix, prewarm, reproducibility and release harness NOT RUN (--quick): not tested"
 fi
 
 echo

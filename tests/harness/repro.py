@@ -1,0 +1,416 @@
+#!/usr/bin/env python3
+"""Reproducibility check: builds the fixture corpus (and the flake template's crate)
+twice per target through nixcross, from two copies of the source in different
+directories, with different target dirs, different zig caches, different source mtimes
+and a later start time, then compares every output binary byte for byte.
+
+    repro.py --nixcross BIN --sysroots DIR --work DIR [--targets ...] [--binaries ...]
+             [--a-from MATRIX_WORK] [--prewarmed DIR]
+
+--a-from takes build A from the matrix (tests/harness/matrix.py --work MATRIX_WORK),
+which built the same crates from the repository itself with its own target dir and zig
+cache: only build B runs here. --prewarmed seeds build B's fresh zig cache from a
+`nixcross prewarm` directory (NIXCROSS_PREWARMED_CACHE) and adds one test per target:
+B's links compiled none of zig's libc (every libc archive in B's cache is the seed's
+copy, with the seed's time stamp).
+
+One test per (target, binary): it passes when both builds give identical bytes, fails
+otherwise (with the first differing offset and a short diagnosis), or is the known
+upstream failure (openssl-vendored on aarch64-pc-windows-gnullvm), which passes only if
+the build fails with exactly that message. Nothing is skipped silently; the last line is
+"repro: N passed, N failed".
+
+Extra rustflags / env for experiments: --rustflags '...' is appended to
+CARGO_TARGET_<T>_RUSTFLAGS (RUSTFLAGS would override it); --env K=V sets K=V, where
+{src}, {target_dir} and {cache} are replaced by that side's directories.
+"""
+
+import argparse
+import difflib
+import json
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+TARGETS = [
+    "x86_64-unknown-linux-musl",
+    "aarch64-unknown-linux-musl",
+    "x86_64-pc-windows-gnu",
+    "aarch64-pc-windows-gnullvm",
+    "x86_64-apple-darwin",
+    "aarch64-apple-darwin",
+]
+# Fixture -> the workspace (relative to the repository) that holds it.
+CRATES = {
+    "hello-std": "tests/corpus",
+    "ring-digest": "tests/corpus",
+    "rustls-config": "tests/corpus",
+    "sqlite-bundled": "tests/corpus",
+    "tui-frame": "tests/corpus",
+    "openssl-vendored": "tests/corpus",
+    "hello-cross": "templates/default",
+}
+BINARIES = list(CRATES)
+EXPECTED_FAILURES = {
+    ("aarch64-pc-windows-gnullvm", "openssl-vendored"): "don't know how to configure OpenSSL for aarch64-pc-windows-gnullvm",
+}
+DEBIAN_RUSTC = "/usr/bin/rustc"
+DEBIAN_CARGO = "/usr/bin/cargo"
+MIN_GAP = 2.0  # seconds between the two builds' starts (at least)
+
+
+class Results:
+    def __init__(self):
+        self.rows = []
+
+    def add(self, name, ok, detail=""):
+        self.rows.append((name, ok, detail))
+        mark = "PASS" if ok else "FAIL"
+        print(f"  {mark} {name}{': ' + detail if detail else ''}", flush=True)
+
+    @property
+    def failed(self):
+        return [r for r in self.rows if not r[1]]
+
+
+def log(msg):
+    print(f"repro: {msg}", flush=True)
+
+
+def run(cmd, env=None, cwd=None, timeout=None):
+    return subprocess.run(cmd, env=env, cwd=cwd, timeout=timeout, text=True, errors="replace",
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+
+def tail(text, n=30):
+    lines = (text or "").splitlines()
+    return "\n".join("      | " + l for l in lines[-n:])
+
+
+class Side:
+    """One of the two builds: its source copy, target dir and zig cache."""
+
+    def __init__(self, base, src_rel, target_rel, cache_rel, mtime, seed=None):
+        self.base = base
+        self.src = base / src_rel
+        self.target_dir = base / target_rel
+        self.cache = base / cache_rel
+        self.mtime = mtime  # source files' mtime (epoch seconds)
+        self.seed = seed  # NIXCROSS_PREWARMED_CACHE for this side, or None
+
+
+def copy_sources(side, workspaces):
+    """Copies each workspace (without target/) under side.src, with every file's and
+    directory's mtime set to side.mtime."""
+    for ws in workspaces:
+        dst = side.src / ws
+        shutil.copytree(ROOT / ws, dst, ignore=shutil.ignore_patterns("target", ".git"))
+    for dirpath, dirnames, filenames in os.walk(side.src):
+        for n in filenames + dirnames:
+            os.utime(os.path.join(dirpath, n), (side.mtime, side.mtime))
+
+
+def cargo_env(args, target, side):
+    out = run([str(args.nixcross), "env", "--target", target, "--shell", "json", "--links-dir", str(args.work / "links")])
+    if out.returncode != 0:
+        raise SystemExit(f"nixcross env failed for {target}:\n{out.stdout}")
+    env = dict(os.environ)
+    env.update(json.loads(out.stdout.splitlines()[-1]))
+    rustc = args.work / "rustc-full"
+    if not rustc.exists():
+        rustc.write_text(f'#!/bin/sh\nexec {DEBIAN_RUSTC} --sysroot "{args.sysroots / "full"}" "$@"\n')
+        rustc.chmod(0o755)
+    env["RUSTC"] = str(rustc)
+    env["CARGO_TARGET_DIR"] = str(side.target_dir)
+    env["NIXCROSS_CACHE_DIR"] = str(side.cache)
+    env.pop("NIXCROSS_PREWARMED_CACHE", None)
+    if side.seed:
+        env["NIXCROSS_PREWARMED_CACHE"] = str(side.seed)
+    env.pop("RUSTFLAGS", None)
+    env.pop("SOURCE_DATE_EPOCH", None)
+    subst = {"{src}": str(side.src), "{target_dir}": str(side.target_dir), "{cache}": str(side.cache)}
+
+    def expand(v):
+        for k, s in subst.items():
+            v = v.replace(k, s)
+        return v
+
+    if args.rustflags:
+        key = "CARGO_TARGET_" + target.upper().replace("-", "_") + "_RUSTFLAGS"
+        env[key] = (env.get(key, "") + " " + expand(args.rustflags)).strip()
+    for kv in args.env:
+        k, v = kv.split("=", 1)
+        env[k] = expand(v)
+    return env
+
+
+def build(args, target, side, binaries, logname):
+    env = cargo_env(args, target, side)
+    env["NIXCROSS_LOG"] = str(args.work / "logs" / f"{logname}.nixcross.log")
+    groups = {}
+    for b in binaries:
+        groups.setdefault(CRATES[b], []).append(b)
+    text, rc = "", 0
+    started = time.time()
+    for ws, members in groups.items():
+        cmd = [DEBIAN_CARGO, "build", "--release", "--locked", "--keep-going", "--target", target]
+        for b in members:
+            cmd += ["-p", b]
+        out = run(cmd, env=env, cwd=side.src / ws)
+        text += f"$ (cd {side.src / ws} && {' '.join(cmd)})\n" + out.stdout
+        rc = max(rc, out.returncode)
+    (args.work / "logs" / f"{logname}.cargo.log").write_text(text)
+    return rc, text, started, time.time() - started
+
+
+def exe(side, target, binary):
+    return side.target_dir / target / "release" / (binary + (".exe" if "windows" in target else ""))
+
+
+# --- diagnosis -------------------------------------------------------------------------
+
+def sections(path):
+    """[(name, file_offset, size)] of the file's sections, from llvm-readobj."""
+    tool = next((shutil.which(n) for n in ["llvm-readobj"] + [f"llvm-readobj-{v}" for v in range(22, 13, -1)]
+                 if shutil.which(n)), None)
+    if tool is None:  # only the diagnosis gets poorer: offsets are then named by region only
+        return []
+    out = run([tool, "--sections", str(path)])
+    secs, cur = [], {}
+    for line in out.stdout.splitlines():
+        line = line.strip()
+        if line.startswith("Section {"):
+            cur = {}
+        m = re.match(r"(Name|Offset|Size|PointerToRawData|RawDataSize|Segment): (\S+)", line)
+        if m:
+            cur.setdefault(m.group(1), m.group(2))
+        if line == "}" and "Name" in cur:
+            off = cur.get("Offset", cur.get("PointerToRawData"))
+            size = cur.get("Size", cur.get("RawDataSize"))
+            if off is not None and size is not None:
+                name = cur["Name"] + (f" ({cur['Segment']})" if "Segment" in cur else "")
+                secs.append((name, int(off, 0), int(size, 0)))
+            cur = {}
+    return secs
+
+
+def regions(data):
+    """Named byte ranges that llvm-readobj --sections does not show: PE header stamps,
+    Mach-O LC_UUID, symbol and string tables, code signature."""
+    import struct
+    out = []
+    if data[:2] == b"MZ" and len(data) > 0x40:
+        e = struct.unpack_from("<I", data, 0x3C)[0]
+        out.append(("PE COFF header TimeDateStamp", e + 8, 4))
+        out.append(("PE optional header CheckSum", e + 24 + 64, 4))
+    elif data[:4] == b"\xcf\xfa\xed\xfe":
+        ncmds = struct.unpack_from("<I", data, 16)[0]
+        off = 32
+        for _ in range(ncmds):
+            cmd, size = struct.unpack_from("<II", data, off)
+            if cmd == 0x1B:
+                out.append(("Mach-O LC_UUID", off + 8, 16))
+            elif cmd == 0x1D:
+                doff, dsize = struct.unpack_from("<II", data, off + 8)
+                out.append(("Mach-O code signature (LC_CODE_SIGNATURE data)", doff, dsize))
+            elif cmd == 0x2:
+                symoff, nsyms, stroff, strsize = struct.unpack_from("<IIII", data, off + 8)
+                out.append(("Mach-O symbol table (nlist, incl. stabs)", symoff, nsyms * 16))
+                out.append(("Mach-O string table", stroff, strsize))
+            off += size
+    return out
+
+
+def where(secs, off):
+    for name, start, size in secs:
+        if start <= off < start + size:
+            return f"{name}+0x{off - start:x}"
+    return "headers/load commands" if off < 0x1000 else "outside sections"
+
+
+def diff_runs(a, b, limit=12):
+    """Runs of differing bytes at equal offsets (over the common length)."""
+    runs, i, n = [], 0, min(len(a), len(b))
+    while i < n and len(runs) < limit:
+        if a[i] != b[i]:
+            j = i
+            while j < n and (a[j] != b[j] or (j + 1 < n and a[j + 1] != b[j + 1])):
+                j += 1
+            runs.append((i, j - i))
+            i = j
+        else:
+            i += 1
+    total = sum(1 for x, y in zip(a, b) if x != y)
+    return runs, total
+
+
+def strings_of(path):
+    out = subprocess.run(["strings", "-a", "-n", "6", str(path)], stdout=subprocess.PIPE)
+    return out.stdout.decode("latin-1").splitlines()
+
+
+def diagnose(a_path, b_path, sides):
+    a, b = a_path.read_bytes(), b_path.read_bytes()
+    first = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+    secs = regions(a) + sections(a_path)
+    lines = [f"sizes {len(a)} vs {len(b)}; first difference at offset 0x{first:x} ({where(secs, first)})"]
+    runs, total = diff_runs(a, b)
+    lines.append(f"{total} differing bytes at equal offsets" + (" (sizes differ, so later content is shifted)" if len(a) != len(b) else ""))
+    for off, n in runs[:8]:
+        lines.append(f"  0x{off:x} +{n} in {where(secs, off)}: {a[off:off + min(n, 24)].hex()} vs {b[off:off + min(n, 24)].hex()}")
+    cmp = run(["cmp", "-l", str(a_path), str(b_path)])
+    lines.append("cmp -l | head -5:")
+    lines += ["  " + l for l in cmp.stdout.splitlines()[:5]]
+    sa, sb = strings_of(a_path), strings_of(b_path)
+    d = [l for l in difflib.unified_diff(sa, sb, lineterm="", n=0) if l[:1] in "+-" and not l.startswith(("+++", "---"))]
+    lines.append(f"strings diff ({len(d)} lines, first 10):")
+    lines += ["  " + l[:200] for l in d[:10]]
+    hints = []
+    text = "\n".join(d)
+    for label, side in sides.items():
+        for what, p in (("source dir", side.src), ("target dir", side.target_dir), ("zig cache", side.cache)):
+            if str(p) in text:
+                hints.append(f"{label}'s {what} ({p}) is embedded")
+    if re.search(r"/tmp/rustc\w{6}", text):
+        hints.append("rustc's random temp dir /tmp/rustcXXXXXX is embedded")
+    if hints:
+        lines.append("diagnosis: " + "; ".join(hints))
+    return "\n      ".join(lines)
+
+
+# --- main ------------------------------------------------------------------------------
+
+def wait_gap(t0):
+    gap = time.time() - t0
+    if gap < MIN_GAP:
+        time.sleep(MIN_GAP - gap)
+
+
+def libc_archives(cache):
+    return {f.relative_to(cache): f.stat().st_mtime_ns for f in cache.rglob("*.a") if "nixcross" not in f.parts}
+
+
+def check_seeded(results, target, side):
+    """B's cache came from the prewarmed seed: no libc archive was compiled again."""
+    seed, got = libc_archives(side.seed), libc_archives(side.cache)
+    rebuilt = sorted(str(a) for a, t in got.items() if seed.get(a) != t)
+    libc = [a for a in got if a.name in ("libc.a", "libcompiler_rt.a", "libunwind.a", "libzigc.a")]
+    ok = bool(libc) and not rebuilt
+    results.add(f"{target}/prewarmed-cache", ok,
+                f"{len(got)} libc archives, all copied from the seed" if ok
+                else f"compiled again despite NIXCROSS_PREWARMED_CACHE: {rebuilt[:5] or 'no libc archive in the cache at all'}")
+
+
+def one_target(args, results, target):
+    tw = args.work / target
+    if tw.exists():
+        shutil.rmtree(tw)
+    now = time.time()
+    if args.a_from:
+        # The matrix's build: the repository's own workspaces, its target dir and cache.
+        a = Side(ROOT, ".", args.a_from / "target", args.a_from / "zig-cache", None)
+        rc_a, out_a, t_a, secs_a = 0, "(build A is the matrix's; see its logs)", 0.0, 0.0
+        log(f"{target}: build A is the matrix's, in {ROOT} with target dir {a.target_dir}")
+    else:
+        a = Side(tw / "a", f"src-{secrets.token_hex(4)}", "target", "zig-cache", now - 86400 * 3)
+    b = Side(tw / "b", "another/deeper/path/src", "t/x/tgt", "cache/z", now, args.prewarmed)
+    wanted = [x for x in args.binaries if (target, x) not in EXPECTED_FAILURES]
+    workspaces = sorted({CRATES[x] for x in args.binaries})
+    if not args.a_from:
+        copy_sources(a, workspaces)
+        log(f"{target}: build A in {a.src}")
+        rc_a, out_a, t_a, secs_a = build(args, target, a, wanted, f"{target}-a")
+        log(f"{target}: build A exited {rc_a} after {secs_a:.0f}s")
+        wait_gap(t_a)
+    copy_sources(b, workspaces)  # copied after A: mtimes (and ctimes) differ too
+    log(f"{target}: build B in {b.src}")
+    rc_b, out_b, t_b, secs_b = build(args, target, b, wanted, f"{target}-b")
+    log(f"{target}: build B exited {rc_b} after {secs_b:.0f}s")
+    assert t_b - t_a >= MIN_GAP
+    for x in wanted:
+        pa, pb = exe(a, target, x), exe(b, target, x)
+        name = f"{target}/{x}"
+        if not pa.exists() or not pb.exists():
+            which = ", ".join(s for s, p in (("A", pa), ("B", pb)) if not p.exists())
+            results.add(name, False, f"did not build ({which})\n" + tail(out_a if not pa.exists() else out_b))
+            continue
+        if pa.read_bytes() == pb.read_bytes():
+            results.add(name, True, f"identical ({pa.stat().st_size} bytes)")
+        else:
+            results.add(name, False, "binaries differ\n      " + diagnose(pa, pb, {"A": a, "B": b}))
+    if b.seed:
+        check_seeded(results, target, b)
+    for x in args.binaries:
+        reason = EXPECTED_FAILURES.get((target, x))
+        if reason is None:
+            continue
+        if args.a_from:
+            log(f"{target}: {x} not compared: upstream limitation ({reason}), a test of the matrix")
+            continue
+        log(f"{target}: {x} must fail upstream with: {reason}")
+        rc, out, _, _ = build(args, target, a, [x], f"{target}-{x}-expected-failure")
+        ok = rc != 0 and reason in out and not exe(a, target, x).exists()
+        results.add(f"{target}/{x}", ok, f"not compared: upstream limitation, fails as expected: {reason}" if ok
+                    else "expected the upstream failure message\n" + tail(out))
+    if not args.keep:
+        shutil.rmtree(b.cache, ignore_errors=True)
+        shutil.rmtree(b.target_dir, ignore_errors=True)
+        if not args.a_from:
+            shutil.rmtree(a.cache, ignore_errors=True)
+    return secs_a + secs_b
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--nixcross", type=Path, required=True)
+    p.add_argument("--sysroots", type=Path, required=True)
+    p.add_argument("--work", type=Path, required=True)
+    p.add_argument("--zig", default=os.environ.get("NIXCROSS_ZIG"))
+    p.add_argument("--targets", nargs="*", default=TARGETS)
+    p.add_argument("--binaries", nargs="*", default=BINARIES)
+    p.add_argument("--rustflags", default="", help="appended to CARGO_TARGET_<T>_RUSTFLAGS ({src}, {target_dir}, {cache} expand)")
+    p.add_argument("--env", action="append", default=[], help="K=V for both builds ({src}, {target_dir}, {cache} expand)")
+    p.add_argument("--keep", action="store_true", help="keep the zig caches")
+    p.add_argument("--source", type=Path, default=ROOT, help="the repository to copy the workspaces from")
+    p.add_argument("--a-from", type=Path, default=None, help="take build A from this matrix work directory")
+    p.add_argument("--prewarmed", type=Path, default=None, help="seed build B's zig cache from this nixcross prewarm directory")
+    args = p.parse_args()
+    args.nixcross = args.nixcross.resolve()
+    args.work = args.work.resolve()
+    args.sysroots = args.sysroots.resolve()
+    globals()["ROOT"] = args.source.resolve()
+    if args.a_from:
+        args.a_from = args.a_from.resolve()
+    if args.prewarmed:
+        args.prewarmed = args.prewarmed.resolve()
+    (args.work / "logs").mkdir(parents=True, exist_ok=True)
+    if not args.zig:
+        raise SystemExit("repro: set NIXCROSS_ZIG or pass --zig")
+    os.environ["NIXCROSS_ZIG"] = args.zig
+    for t in args.targets:
+        if t not in TARGETS:
+            raise SystemExit(f"repro: unknown target {t}")
+    for x in args.binaries:
+        if x not in CRATES:
+            raise SystemExit(f"repro: unknown binary {x}")
+    results = Results()
+    started = time.time()
+    for t in args.targets:
+        secs = one_target(args, results, t)
+        log(f"{t}: {'build B' if args.a_from else 'both builds'} took {secs:.0f}s")
+    log(f"finished in {time.time() - started:.0f}s")
+    for name, _, detail in results.failed:
+        print(f"FAILED {name}: {detail.splitlines()[0] if detail else ''}")
+    failed = len(results.failed)
+    print(f"repro: {len(results.rows) - failed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
