@@ -187,6 +187,7 @@
         welcomeText = ''
           Set `inputs.nixcross.url` in flake.nix to the flake you ran `nix flake init -t` with,
           then: nix build .#x86_64-pc-windows-gnu   (or any target in `nix flake show`)
+          or:   nix build .#release                 (every target packed, with SHA256SUMS)
         '';
       };
 

@@ -75,8 +75,9 @@ if [[ $quick -eq 0 ]]; then
         record "prewarm $t" 1 0 1
       fi
     done
-    # Every build below starts from the prewarmed libc, as builds in Nix do.
-    export NIXCROSS_PREWARMED_CACHE="$cache/prewarmed"
+    # Every build below starts from the prewarmed libc and with the SOURCE_DATE_EPOCH
+    # Nix's stdenv sets (repro.py compares the matrix's build with its own).
+    export NIXCROSS_PREWARMED_CACHE="$cache/prewarmed" SOURCE_DATE_EPOCH=315532800
 
     step "matrix: corpus x targets, built through nixcross, checked and run"
     work="$cache/matrix"

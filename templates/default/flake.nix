@@ -38,7 +38,10 @@
           # rustToolchainFile = ./rust-toolchain.toml;
           # features = [ "..." ];
           # darwinSdk = /path/to/MacOSX.sdk;     # for crates that link Apple frameworks
+          # releaseIncludes = [ ./README.md ];   # added to every archive of .#release
         }
+        # Besides one package per target: .#universal2-apple-darwin (both macOS builds
+        # in one binary) and .#release (every target packed, SHA256SUMS, manifest.json).
       );
       devShells = forSystems (nc: nixpkgs.lib.genAttrs targets (target: nc.mkDevShell { inherit target; }));
     };
