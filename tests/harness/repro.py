@@ -125,7 +125,7 @@ def copy_sources(side, workspaces):
 
 
 def cargo_env(args, target, side):
-    out = run([str(args.nixcross), "env", "--target", target, "--shell", "json", "--links-dir", str(args.work / "links")])
+    out = run([str(args.nixcross), "env", "--target", target, "--shell", "json", "--links-dir", str(args.links)])
     if out.returncode != 0:
         raise SystemExit(f"nixcross env failed for {target}:\n{out.stdout}")
     env = dict(os.environ)
@@ -425,6 +425,10 @@ def main():
     globals()["ROOT"] = args.source.resolve()
     if args.a_from:
         args.a_from = args.a_from.resolve()
+    # Both builds call the tools through the same links, as with an installed nixcross or
+    # the Nix package (libexec/nixcross): C builds may record the compiler's path
+    # (OpenSSL's "compiler:" string does).
+    args.links = (args.a_from or args.work) / "links"
     if args.prewarmed:
         args.prewarmed = args.prewarmed.resolve()
     (args.work / "logs").mkdir(parents=True, exist_ok=True)
