@@ -98,6 +98,20 @@ struct ZipRecord {
     offset: u32,
 }
 
+/// The fields the local header and the central directory entry share, in that order:
+/// version needed, flags, method, time, date, CRC, sizes, name length.
+fn shared_fields(out: &mut Vec<u8>, rec: &ZipRecord, time: u16, date: u16) {
+    out.extend_from_slice(&20u16.to_le_bytes()); // version needed: 2.0 (deflate)
+    out.extend_from_slice(&0x0800u16.to_le_bytes()); // names are UTF-8
+    out.extend_from_slice(&rec.method.to_le_bytes());
+    out.extend_from_slice(&time.to_le_bytes());
+    out.extend_from_slice(&date.to_le_bytes());
+    out.extend_from_slice(&rec.crc.to_le_bytes());
+    out.extend_from_slice(&rec.compressed.to_le_bytes());
+    out.extend_from_slice(&rec.size.to_le_bytes());
+    out.extend_from_slice(&(rec.name.len() as u16).to_le_bytes());
+}
+
 fn too_big(what: &str) -> std::io::Error {
     std::io::Error::other(format!(
         "{what} is 4 GiB or more, which needs zip64 (not written by nixcross)"
@@ -136,16 +150,8 @@ pub fn zip(top: &str, entries: &[Entry], mtime: u64) -> std::io::Result<Vec<u8>>
             external,
         };
         out.extend_from_slice(&0x0403_4b50u32.to_le_bytes());
-        out.extend_from_slice(&20u16.to_le_bytes()); // version needed: 2.0 (deflate)
-        out.extend_from_slice(&0x0800u16.to_le_bytes()); // names are UTF-8
-        out.extend_from_slice(&rec.method.to_le_bytes());
-        out.extend_from_slice(&time.to_le_bytes());
-        out.extend_from_slice(&date.to_le_bytes());
-        out.extend_from_slice(&rec.crc.to_le_bytes());
-        out.extend_from_slice(&rec.compressed.to_le_bytes());
-        out.extend_from_slice(&rec.size.to_le_bytes());
-        out.extend_from_slice(&(rec.name.len() as u16).to_le_bytes());
-        out.extend_from_slice(&0u16.to_le_bytes());
+        shared_fields(&mut out, &rec, time, date);
+        out.extend_from_slice(&0u16.to_le_bytes()); // extra field length
         out.extend_from_slice(rec.name.as_bytes());
         out.extend_from_slice(&data);
         records.push(rec);
@@ -154,15 +160,7 @@ pub fn zip(top: &str, entries: &[Entry], mtime: u64) -> std::io::Result<Vec<u8>>
     for rec in &records {
         out.extend_from_slice(&0x0201_4b50u32.to_le_bytes());
         out.extend_from_slice(&0x031eu16.to_le_bytes()); // made by: Unix, spec 3.0
-        out.extend_from_slice(&20u16.to_le_bytes());
-        out.extend_from_slice(&0x0800u16.to_le_bytes());
-        out.extend_from_slice(&rec.method.to_le_bytes());
-        out.extend_from_slice(&time.to_le_bytes());
-        out.extend_from_slice(&date.to_le_bytes());
-        out.extend_from_slice(&rec.crc.to_le_bytes());
-        out.extend_from_slice(&rec.compressed.to_le_bytes());
-        out.extend_from_slice(&rec.size.to_le_bytes());
-        out.extend_from_slice(&(rec.name.len() as u16).to_le_bytes());
+        shared_fields(&mut out, rec, time, date);
         out.extend_from_slice(&[0; 8]); // extra, comment, disk, internal attributes
         out.extend_from_slice(&rec.external.to_le_bytes());
         out.extend_from_slice(&rec.offset.to_le_bytes());

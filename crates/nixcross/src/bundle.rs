@@ -14,7 +14,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::archive::{self, Entry};
-use crate::error::Error;
+use crate::error::{io, Error};
 use crate::inspect;
 use crate::table::{Kind, Table};
 
@@ -86,10 +86,6 @@ fn sha256_hex(data: &[u8]) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
-}
-
-fn io(what: String) -> impl FnOnce(std::io::Error) -> Error {
-    move |source| Error::Io { what, source }
 }
 
 /// Only names that are safe as one path component in every archive format and shell.

@@ -87,3 +87,8 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+/// For `map_err`: an I/O failure, saying what was being done.
+pub fn io(what: String) -> impl FnOnce(std::io::Error) -> Error {
+    move |source| Error::Io { what, source }
+}

@@ -14,12 +14,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::envcmd;
-use crate::error::Error;
+use crate::error::{io, Error};
 use crate::table::{LinkerKind, Table};
-
-fn io(what: String) -> impl FnOnce(std::io::Error) -> Error {
-    move |source| Error::Io { what, source }
-}
 
 /// The file whose presence says "zig's libc for `key` is in this cache" (written by the
 /// wrapper after the first successful link; see wrap.rs).

@@ -9,14 +9,10 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use crate::error::Error;
+use crate::error::{io, Error};
 use crate::fat;
 use crate::inspect::{self, Report};
 use crate::table::{Kind, Table};
-
-fn io(what: String) -> impl FnOnce(std::io::Error) -> Error {
-    move |source| Error::Io { what, source }
-}
 
 fn file_names(dir: &Path) -> Result<Vec<String>, Error> {
     let mut names = Vec::new();

@@ -339,12 +339,8 @@ fn exec_error(cmd: &Command, source: std::io::Error) -> Error {
     }
 }
 
-fn marker_path(cache: &Path, key: &str) -> PathBuf {
-    prewarm::marker(cache, key)
-}
-
 fn is_warm(cache: &Path, key: &str) -> bool {
-    marker_path(cache, key).exists()
+    prewarm::marker(cache, key).exists()
 }
 
 fn run(cmd: &mut Command) -> Result<i32, Error> {
@@ -366,7 +362,7 @@ fn run_warming(
     seed: Option<&Path>,
 ) -> Result<i32, Error> {
     let dir = cache.join("nixcross");
-    let marker = marker_path(cache, key);
+    let marker = prewarm::marker(cache, key);
     if marker.exists() {
         return run(cmd);
     }
