@@ -28,14 +28,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "tests" / "corpus"
-TARGETS = [
-    "x86_64-unknown-linux-musl",
-    "aarch64-unknown-linux-musl",
-    "x86_64-pc-windows-gnu",
-    "aarch64-pc-windows-gnullvm",
-    "x86_64-apple-darwin",
-    "aarch64-apple-darwin",
-]
+sys.path.insert(0, str(ROOT / "tests" / "harness"))
+from common import TARGETS  # noqa: E402
+
 RECORDER = """#!/usr/bin/env python3
 import json, os, sys
 with open(os.environ["NIXCROSS_BENCH_RECORD"], "w") as f:

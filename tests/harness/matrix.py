@@ -19,16 +19,10 @@ import sys
 import time
 from pathlib import Path
 
+from common import EXPECTED_FAILURES, RCODESIGN_EXPECTED, TARGETS, Results
+
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "tests" / "corpus"
-TARGETS = [
-    "x86_64-unknown-linux-musl",
-    "aarch64-unknown-linux-musl",
-    "x86_64-pc-windows-gnu",
-    "aarch64-pc-windows-gnullvm",
-    "x86_64-apple-darwin",
-    "aarch64-apple-darwin",
-]
 TEMPLATE = ROOT / "templates" / "default"
 # Fixture -> the cargo workspace that holds it. hello-cross is the flake template's crate,
 # the one `nix build .#<target>` builds.
@@ -43,28 +37,8 @@ CRATES = {
 }
 BINARIES = list(CRATES)
 
-# Upstream limitations: (target, binary) -> text the build must fail with. The cell
-# passes only if the build fails with exactly this reason.
-EXPECTED_FAILURES = {
-    ("aarch64-pc-windows-gnullvm", "openssl-vendored"): "don't know how to configure OpenSSL for aarch64-pc-windows-gnullvm",
-}
-
 DEBIAN_RUSTC = "/usr/bin/rustc"
 DEBIAN_CARGO = "/usr/bin/cargo"
-
-
-class Results:
-    def __init__(self):
-        self.rows = []
-
-    def add(self, name, ok, detail=""):
-        self.rows.append((name, ok, detail))
-        mark = "PASS" if ok else "FAIL"
-        print(f"  {mark} {name}{': ' + detail if detail else ''}", flush=True)
-
-    @property
-    def failed(self):
-        return [r for r in self.rows if not r[1]]
 
 
 def log(msg):
@@ -197,9 +171,6 @@ def native_reference(args, results):
 
 # rcodesign verify always reports these for an ad-hoc signature (there is no CMS
 # signature by definition) and prints a banner; every other line it prints is a problem.
-RCODESIGN_EXPECTED = ("no cryptographic signature present", "Error: problems reported during verification")
-
-
 def rcodesign_problems(args, exe):
     v = run([args.rcodesign, "verify", str(exe)])
     lines = [l.strip() for l in (v.stdout or "").splitlines() if l.strip()]

@@ -20,17 +20,10 @@ import tarfile
 import zipfile
 from pathlib import Path
 
+from common import RCODESIGN_EXPECTED, TARGETS
+
 ROOT = Path(__file__).resolve().parents[2]
-TARGETS = [
-    "x86_64-unknown-linux-musl",
-    "aarch64-unknown-linux-musl",
-    "x86_64-pc-windows-gnu",
-    "aarch64-pc-windows-gnullvm",
-    "x86_64-apple-darwin",
-    "aarch64-apple-darwin",
-]
 NAME, VERSION, BINARY = "hello-cross", "0.1.0", "hello-cross"
-RCODESIGN_EXPECTED = ("no cryptographic signature present", "Error: problems reported during verification")
 
 passed, failed = 0, []
 

@@ -38,15 +38,9 @@ import time
 import zlib
 from pathlib import Path
 
+from common import EXPECTED_FAILURES, TARGETS, Results
+
 ROOT = Path(__file__).resolve().parents[2]
-TARGETS = [
-    "x86_64-unknown-linux-musl",
-    "aarch64-unknown-linux-musl",
-    "x86_64-pc-windows-gnu",
-    "aarch64-pc-windows-gnullvm",
-    "x86_64-apple-darwin",
-    "aarch64-apple-darwin",
-]
 # Fixture -> the workspace (relative to the repository) that holds it.
 CRATES = {
     "hello-std": "tests/corpus",
@@ -58,9 +52,6 @@ CRATES = {
     "hello-cross": "templates/default",
 }
 BINARIES = list(CRATES)
-EXPECTED_FAILURES = {
-    ("aarch64-pc-windows-gnullvm", "openssl-vendored"): "don't know how to configure OpenSSL for aarch64-pc-windows-gnullvm",
-}
 # Upstream: crates that bake cargo's OUT_DIR (so the target dir) into the binary. Their
 # two builds may differ there and nowhere else: same size (B's target dir path has the
 # length of A's), and every differing string names its own side's target dir.
@@ -71,20 +62,6 @@ EMBEDS_TARGET_DIR = {
 DEBIAN_RUSTC = "/usr/bin/rustc"
 DEBIAN_CARGO = "/usr/bin/cargo"
 MIN_GAP = 2.0  # seconds between the two builds' starts (at least)
-
-
-class Results:
-    def __init__(self):
-        self.rows = []
-
-    def add(self, name, ok, detail=""):
-        self.rows.append((name, ok, detail))
-        mark = "PASS" if ok else "FAIL"
-        print(f"  {mark} {name}{': ' + detail if detail else ''}", flush=True)
-
-    @property
-    def failed(self):
-        return [r for r in self.rows if not r[1]]
 
 
 def log(msg):
