@@ -17,7 +17,9 @@ copy, with the seed's time stamp).
 One test per (target, binary): it passes when both builds give identical bytes, fails
 otherwise (with the first differing offset and a short diagnosis), or is the known
 upstream failure (openssl-vendored on aarch64-pc-windows-gnullvm), which passes only if
-the build fails with exactly that message. Nothing is skipped silently; the last line is
+the build fails with exactly that message. openssl-vendored, which embeds its target
+dir, passes when the target dir is the only difference, and adds a test of that check
+on doctored copies of B (controls). Nothing is skipped silently; the last line is
 "repro: N passed, N failed".
 
 Extra rustflags / env for experiments: --rustflags '...' is appended to
@@ -32,6 +34,7 @@ import os
 import re
 import secrets
 import shutil
+import struct
 import subprocess
 import sys
 import time
@@ -53,8 +56,9 @@ CRATES = {
 }
 BINARIES = list(CRATES)
 # Upstream: crates that bake cargo's OUT_DIR (so the target dir) into the binary. Their
-# two builds may differ there and nowhere else: same size (B's target dir path has the
-# length of A's), and every differing string names its own side's target dir.
+# two builds may differ there and nowhere else (differs_only_in_target_dir): B's target
+# dir path has the length of A's, and with it read as A's the bytes must be identical
+# apart from the content hashes (ELF: the strings, see there).
 EMBEDS_TARGET_DIR = {
     "openssl-vendored": "openssl-src runs OpenSSL's Configure with --prefix=$OUT_DIR/openssl-build/install, "
                         "which OpenSSL bakes into ENGINESDIR and MODULESDIR",
@@ -188,25 +192,14 @@ def sections(path):
 
 
 def regions(data):
-    """Named byte ranges that llvm-readobj --sections does not show: PE header stamps,
-    Mach-O LC_UUID, symbol and string tables, code signature."""
-    import struct
-    out = []
-    if data[:2] == b"MZ" and len(data) > 0x40:
-        e = struct.unpack_from("<I", data, 0x3C)[0]
-        out.append(("PE COFF header TimeDateStamp", e + 8, 4))
-        out.append(("PE optional header CheckSum", e + 24 + 64, 4))
-    elif data[:4] == b"\xcf\xfa\xed\xfe":
-        ncmds = struct.unpack_from("<I", data, 16)[0]
-        off = 32
+    """Named byte ranges that llvm-readobj --sections does not show: the content hashes
+    and the Mach-O symbol and string tables."""
+    out = content_hashes(data)
+    if data[:4] == b"\xcf\xfa\xed\xfe":
+        ncmds, off = struct.unpack_from("<I", data, 16)[0], 32
         for _ in range(ncmds):
             cmd, size = struct.unpack_from("<II", data, off)
-            if cmd == 0x1B:
-                out.append(("Mach-O LC_UUID", off + 8, 16))
-            elif cmd == 0x1D:
-                doff, dsize = struct.unpack_from("<II", data, off + 8)
-                out.append(("Mach-O code signature (LC_CODE_SIGNATURE data)", doff, dsize))
-            elif cmd == 0x2:
+            if cmd == 0x2:
                 symoff, nsyms, stroff, strsize = struct.unpack_from("<IIII", data, off + 8)
                 out.append(("Mach-O symbol table (nlist, incl. stabs)", symoff, nsyms * 16))
                 out.append(("Mach-O string table", stroff, strsize))
@@ -279,14 +272,128 @@ def wait_gap(t0):
         time.sleep(MIN_GAP - gap)
 
 
-def only_target_dir_strings_differ(pa, pb, dir_a, dir_b):
-    """Same size, and the printable strings of the two binaries differ only in strings
-    that name each side's own target dir (a date or any other string fails this)."""
-    if pa.stat().st_size != pb.stat().st_size:
-        return False
-    sa, sb = strings_of(pa), strings_of(pb)
-    d = [l for l in difflib.unified_diff(sa, sb, lineterm="", n=0) if l[:1] in "+-" and not l.startswith(("+++", "---"))]
-    return bool(d) and all(str(dir_a) in l for l in d if l[0] == "-") and all(str(dir_b) in l for l in d if l[0] == "+")
+def content_hashes(data):
+    """[(name, offset, size)]: the fields a linker computes from the rest of the file
+    (Mach-O LC_UUID and code signature, PE stamps with -Brepro, ELF build id). When any
+    other byte differs these differ too, so they are left out when deciding what else
+    differs; their bytes can also look like text to `strings`."""
+    out = []
+    if data[:2] == b"MZ" and len(data) > 0x40:
+        e = struct.unpack_from("<I", data, 0x3C)[0]
+        nsects, optsize = struct.unpack_from("<H", data, e + 6)[0], struct.unpack_from("<H", data, e + 20)[0]
+        opt = e + 24
+        out.append(("PE COFF header TimeDateStamp", e + 8, 4))
+        out.append(("PE optional header CheckSum", opt + 64, 4))
+        dirs = opt + (112 if struct.unpack_from("<H", data, opt)[0] == 0x20B else 96)
+        debug_rva, debug_size = struct.unpack_from("<II", data, dirs + 6 * 8)
+        sects = [struct.unpack_from("<IIII", data, opt + optsize + 40 * i + 8) for i in range(nsects)]
+        debug_off = next((ptr + debug_rva - va for vsize, va, rawsize, ptr in sects
+                          if va <= debug_rva < va + max(vsize, rawsize)), None)
+        for i in range(debug_size // 28 if debug_off is not None else 0):
+            entry = debug_off + 28 * i
+            kind, size, _, ptr = struct.unpack_from("<IIII", data, entry + 12)
+            out.append(("PE debug directory TimeDateStamp", entry + 4, 4))
+            if kind == 16 and size:  # IMAGE_DEBUG_TYPE_REPRO: the hash -Brepro stamps with
+                out.append(("PE debug repro hash", ptr, size))
+    elif data[:4] == b"\xcf\xfa\xed\xfe":
+        ncmds, off = struct.unpack_from("<I", data, 16)[0], 32
+        for _ in range(ncmds):
+            cmd, size = struct.unpack_from("<II", data, off)
+            if cmd == 0x1B:
+                out.append(("Mach-O LC_UUID", off + 8, 16))
+            elif cmd == 0x1D:
+                out.append(("Mach-O code signature", *struct.unpack_from("<II", data, off + 8)))
+            off += size
+    elif data[:4] == b"\x7fELF" and data[4] == 2:
+        shoff, = struct.unpack_from("<Q", data, 0x28)
+        shentsize, shnum, shstrndx = struct.unpack_from("<HHH", data, 0x3A)
+        headers = [struct.unpack_from("<IIQQQQ", data, shoff + i * shentsize) for i in range(shnum)]
+        names = headers[shstrndx][4] if headers else 0
+        for name, kind, _, _, offset, size in headers:
+            if kind == 7 and data[names + name:].startswith(b".note.gnu.build-id\0"):
+                out.append(("ELF build id note", offset, size))
+    return out
+
+
+def printable_strings(data):
+    return [m.group().decode("latin-1") for m in re.finditer(rb"[\t\x20-\x7e]{6,}", data)]
+
+
+def differs_only_in_target_dir(pa, pb, dir_a, dir_b):
+    """(True, how) when the two binaries differ only where each names its own target dir
+    and in the content hashes that follow from those bytes; (False, why) otherwise (a
+    date, or any other string, fails this)."""
+    a, b = bytearray(pa.read_bytes()), bytearray(pb.read_bytes())
+    if len(a) != len(b):
+        return False, f"sizes differ ({len(a)} vs {len(b)})"
+    hashes = content_hashes(a)
+    if hashes != content_hashes(b):
+        return False, "the content hash fields sit at different offsets"
+    for _, off, n in hashes:
+        a[off:off + n] = b[off:off + n] = bytes(n)
+    ta, tb = str(dir_a).encode(), str(dir_b).encode()
+    if a == bytes(b).replace(tb, ta):
+        names = ", ".join(sorted({name for name, _, _ in hashes})) or "none"
+        return True, (f"identical once B's target dir reads as A's ({b.count(tb)} places), apart from the "
+                      f"content hashes computed from those bytes ({names})")
+    if a[:4] != b"\x7fELF":
+        return False, "more than the target dir differs (the content hashes left out)"
+    # ELF only: lld lays out a merged string section (.rodata) in an order that depends
+    # on the strings' contents, so the other strings and the code addressing them move
+    # too; only the strings can then be compared (seen for x86_64 musl).
+    d = [l for l in difflib.unified_diff(printable_strings(a), printable_strings(b), lineterm="", n=0)
+         if l[:1] in "+-" and not l.startswith(("+++", "---"))]
+    other = [l for l in d if str(dir_a if l[0] == "-" else dir_b) not in l]
+    if d and not other:
+        return True, (f"the strings differ only where each names its own target dir ({len(d)} diff lines); "
+                      f"other bytes moved with them (lld's merged string section, ELF only)")
+    return False, f"other strings differ too: {other[:4]}"
+
+
+def predicate_controls(results, name, pa, pb, dir_a, dir_b, scratch):
+    """The check above on doctored copies of B: text written into every content hash field
+    must still pass (those bytes are hashes); one character changed in a string that does
+    not name the target dir must fail; outside ELF, one changed byte of code must fail too
+    (ELF's strings-only comparison cannot see that: a known gap, see above)."""
+    scratch.mkdir(parents=True, exist_ok=True)
+    data = pb.read_bytes()
+    hashes = [(n, off, size) for n, off, size in content_hashes(data) if size]
+    inside = lambda off: any(o <= off < o + n for _, o, n in hashes)
+    tb = str(dir_b).encode()
+    text = next((m for m in re.finditer(rb"[\x20-\x7e]{12,}", data)
+                 if tb not in m.group() and not inside(m.start())), None)
+    if text is None:
+        results.add(f"{name}/controls", False, "no string outside the target dir and the hashes to change")
+        return
+    noisy = bytearray(data)
+    for _, off, size in hashes:
+        noisy[off:off + size] = (b"Ezw/\\ia{" * (size // 8 + 1))[:size]
+    changed_text = bytearray(data)
+    changed_text[text.start()] = ord("#") if data[text.start()] != ord("#") else ord("%")
+    # A byte from the middle of the file on, away from any string and hash, that stays
+    # unprintable when flipped (so the strings stay the same).
+    printable = lambda c: c == 9 or 0x20 <= c <= 0x7E
+    code = next(i for i in range(len(data) // 2, len(data))
+                if not inside(i) and not printable(data[i]) and not printable(data[i] ^ 1)
+                and not re.search(rb"[\t\x20-\x7e]{6,}", data[max(i - 8, 0):i + 8]))
+    changed_code = bytearray(data)
+    changed_code[code] ^= 0x01
+    verdicts = {}
+    for label, doctored in (("noise in the hash fields", noisy), ("a changed string", changed_text),
+                            ("a changed code byte", changed_code)):
+        f = scratch / label.replace(" ", "-")
+        f.write_bytes(doctored)
+        verdicts[label] = differs_only_in_target_dir(pa, f, dir_a, dir_b)
+    elf = data[:4] == b"\x7fELF"
+    want = {"noise in the hash fields": True, "a changed string": False, "a changed code byte": elf}
+    wrong = [f"{label}: {'passed' if v[0] else 'failed'} ({v[1]})" for label, v in verdicts.items()
+             if v[0] != want[label]]
+    shown = text.group()[:40].decode()
+    results.add(f"{name}/controls", not wrong,
+                f"noise in the {len(hashes)} content hash fields passes; one character changed in {shown!r} "
+                f"fails; one code byte flipped at 0x{code:x} " + ("passes (ELF: strings only, the known gap)"
+                                                                   if elf else "fails") if not wrong
+                else "the check is wrong on a doctored copy of B: " + "; ".join(wrong))
 
 
 def same_length_elsewhere(path, target):
@@ -350,15 +457,14 @@ def one_target(args, results, target):
             results.add(name, False, f"did not build ({which})\n" + tail(out_a if not pa.exists() else out_b))
             continue
         da, db = pa.read_bytes(), pb.read_bytes()
-        ta, tb = str(a.target_dir).encode(), str(b.target_dir).encode()
         if da == db:
             results.add(name, True, f"identical ({pa.stat().st_size} bytes)")
-        elif x in EMBEDS_TARGET_DIR and only_target_dir_strings_differ(pa, pb, a.target_dir, b.target_dir):
-            results.add(name, True, f"upstream limitation: differs, and every differing string is one naming "
-                                    f"its own build's target dir ({EMBEDS_TARGET_DIR[x]}); the linker's string "
-                                    f"pool order follows the strings, so other bytes move with them")
+        elif x in EMBEDS_TARGET_DIR and (only := differs_only_in_target_dir(pa, pb, a.target_dir, b.target_dir))[0]:
+            results.add(name, True, f"upstream limitation ({EMBEDS_TARGET_DIR[x]}): {only[1]}")
+            predicate_controls(results, name, pa, pb, a.target_dir, b.target_dir, tw / "controls" / x)
         else:
-            results.add(name, False, "binaries differ\n      " + diagnose(pa, pb, {"A": a, "B": b}))
+            why = f"\n      {only[1]}" if x in EMBEDS_TARGET_DIR else ""
+            results.add(name, False, "binaries differ" + why + "\n      " + diagnose(pa, pb, {"A": a, "B": b}))
     if b.seed:
         check_seeded(results, target, b)
     for x in args.binaries:
