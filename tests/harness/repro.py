@@ -310,7 +310,7 @@ def content_hashes(data):
         headers = [struct.unpack_from("<IIQQQQ", data, shoff + i * shentsize) for i in range(shnum)]
         names = headers[shstrndx][4] if headers else 0
         for name, kind, _, _, offset, size in headers:
-            if kind == 7 and data[names + name:].startswith(b".note.gnu.build-id\0"):
+            if kind == 7 and data.startswith(b".note.gnu.build-id\0", names + name):
                 out.append(("ELF build id note", offset, size))
     return out
 
