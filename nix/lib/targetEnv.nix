@@ -37,6 +37,11 @@ let
 in
 s.optionalAttrs (zig != null) { NIXCROSS_ZIG = zig; }
 // s.optionalAttrs (ndk != null) { NIXCROSS_ANDROID_NDK = ndk; }
+# macOS: an existing empty SDKROOT stops rustc running xcrun (and warning on every link);
+# zig links with its own libSystem stubs. A user's own SDKROOT (options.env) wins.
+// s.optionalAttrs ((entry.empty_sdkroot or null) != null) {
+  SDKROOT = "${linksDir}/${entry.empty_sdkroot}";
+}
 // {
   "${prefix}LINKER" = link "linker";
 }

@@ -242,6 +242,12 @@ def matrix(args, results, expected):
         log(f"{target}: building {', '.join(wanted)}")
         out, secs = cargo_build(args, target, wanted, full, target)
         log(f"{target}: cargo exited {out.returncode} after {secs:.0f}s")
+        if "apple" in target:
+            # nixcross env's empty SDKROOT is what keeps rustc from running xcrun.
+            warned = [l for l in out.stdout.splitlines() if "xcrun" in l]
+            results.add(f"{target}/no-xcrun-warning", not warned,
+                        "rustc ran no xcrun (SDKROOT is nixcross's empty SDK dir)" if not warned
+                        else "rustc still looks for an Apple SDK:\n" + "\n".join(warned[:3]))
         for b in wanted:
             if not exe_path(args, target, b).exists():
                 results.add(f"{target}/{b}", False, "did not build\n" + tail(out.stdout))

@@ -29,12 +29,13 @@ done < <(find . -name '*.nix' -not -path './target/*' -not -path './.git/*' -pri
 echo "nix tests: targetEnv.nix agrees with nixcross env"
 cargo build --release --locked -q -p nixcross || { echo "cargo build failed" >&2; exit 1; }
 ndk=$(mktemp -d)
+links=$(mktemp -d)/links  # nixcross env creates the links (and macOS's empty SDK dir) there
 for t in $(nixeval -E 'builtins.attrNames (import ./nix/lib/targetTable.nix).targets' | tr -d '[]"' | tr ',' ' '); do
-  rust=$(ANDROID_NDK_HOME=$ndk ./target/release/nixcross env --target "$t" --shell json --links-dir /LINKS 2>/dev/null) || { bad "nixcross env $t failed"; continue; }
+  rust=$(env -u SDKROOT ANDROID_NDK_HOME=$ndk ./target/release/nixcross env --target "$t" --shell json --links-dir "$links" 2>/dev/null) || { bad "nixcross env $t failed"; continue; }
   args=$(python3 -c 'import json,sys; v=json.loads(sys.argv[1]); t=sys.argv[2]
 r=[k for k in v if k.endswith("_RUNNER")]
 q=lambda x: "null" if x is None else json.dumps(x)
-print("{ target = %s; linksDir = \"/LINKS\"; zig = %s; runner = %s; ndk = %s; }" % (json.dumps(t), q(v.get("NIXCROSS_ZIG")), q(v[r[0]] if r else None), q(v.get("NIXCROSS_ANDROID_NDK"))))' "$rust" "$t")
+print("{ target = %s; linksDir = %s; zig = %s; runner = %s; ndk = %s; }" % (json.dumps(t), json.dumps(sys.argv[3]), q(v.get("NIXCROSS_ZIG")), q(v[r[0]] if r else None), q(v.get("NIXCROSS_ANDROID_NDK"))))' "$rust" "$t" "$links")
   nix=$(nixeval -E "import ./nix/lib/targetEnv.nix $args" 2>&1) || { bad "targetEnv $t: $nix"; continue; }
   if python3 -c 'import json,sys; sys.exit(json.loads(sys.argv[1]) != json.loads(sys.argv[2]))' "$rust" "$nix"; then
     ok "env $t"
@@ -42,7 +43,7 @@ print("{ target = %s; linksDir = \"/LINKS\"; zig = %s; runner = %s; ndk = %s; }"
     bad "env $t differs:\n   nixcross: $rust\n   nix:      $nix"
   fi
 done
-rm -rf "$ndk"
+rm -rf "$ndk" "$(dirname "$links")"
 
 echo "nix tests: eval-tests.nix"
 if out=$(nixeval tests/nix/eval-tests.nix 2>&1); then

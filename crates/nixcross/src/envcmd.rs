@@ -63,6 +63,8 @@ pub struct EnvOptions<'a> {
     pub runner: Option<String>,
     pub zig: Option<PathBuf>,
     pub ndk: Option<String>,
+    /// The empty SDK directory SDKROOT points at (macOS targets, when the user set none).
+    pub sdkroot: Option<PathBuf>,
 }
 
 /// The variables, in a stable order.
@@ -86,6 +88,9 @@ pub fn variables(
     }
     if let Some(ndk) = &opts.ndk {
         vars.push(("NIXCROSS_ANDROID_NDK".to_string(), ndk.clone()));
+    }
+    if let Some(sdkroot) = &opts.sdkroot {
+        vars.push(("SDKROOT".to_string(), sdkroot.display().to_string()));
     }
     vars.push((format!("{prefix}LINKER"), link(Role::Linker)));
     let mut rustflags = target.rustflags.clone();
@@ -114,6 +119,10 @@ pub fn ensure_links(table: &Table, target: &str, dir: &Path, exe: &Path) -> Resu
     let t = table.target(target)?;
     let io = |what: String| move |source| Error::Io { what, source };
     fs::create_dir_all(dir).map_err(io(format!("creating {}", dir.display())))?;
+    if let Some(empty) = &t.empty_sdkroot {
+        let sdk = dir.join(empty);
+        fs::create_dir_all(&sdk).map_err(io(format!("creating {}", sdk.display())))?;
+    }
     for role in roles_for(table, t) {
         let link = dir.join(link_name(target, role));
         if fs::read_link(&link).is_ok_and(|p| p == exe) {
@@ -186,13 +195,17 @@ pub fn resolve(
     }
     // Links in our own cache always follow the running executable; links in a directory
     // the user named (or an installed package) are only created where missing.
+    let empty_sdkroot = target.empty_sdkroot.as_ref().map(|e| links_dir.join(e));
     if owned
         || !roles
             .iter()
             .all(|r| links_dir.join(link_name(name, *r)).exists())
+        || empty_sdkroot.as_ref().is_some_and(|d| !d.is_dir())
     {
         ensure_links(table, name, &links_dir, &exe)?;
     }
+    // A real SDK the user named wins over the empty one.
+    let sdkroot = empty_sdkroot.filter(|_| env("SDKROOT").is_none_or(|v| v.is_empty()));
     let runner = find_runner(target, env);
     if let (None, Some(r)) = (&runner, &target.runner) {
         warnings.push(format!(
@@ -209,6 +222,7 @@ pub fn resolve(
             runner,
             zig,
             ndk,
+            sdkroot,
         },
     )?;
     Ok((vars, warnings))
@@ -257,6 +271,7 @@ mod tests {
             runner: Some("/usr/bin/wine".into()),
             zig: Some("/z/zig".into()),
             ndk: None,
+            sdkroot: None,
         };
         let vars = variables(&t, "x86_64-pc-windows-gnu", &opts).unwrap();
         let get = |k: &str| vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
@@ -299,6 +314,7 @@ mod tests {
             runner: None,
             zig: None,
             ndk: Some("/ndk".into()),
+            sdkroot: None,
         };
         let vars = variables(&t, "aarch64-linux-android", &opts).unwrap();
         assert_eq!(
@@ -365,6 +381,65 @@ mod tests {
                 "{name}"
             );
         }
+    }
+
+    #[test]
+    fn only_macos_targets_have_an_empty_sdkroot() {
+        let t = Table::load();
+        for (name, target) in &t.targets {
+            assert_eq!(
+                target.empty_sdkroot.is_some(),
+                target.os == "macos",
+                "{name}"
+            );
+        }
+    }
+
+    /// rustc (link.rs, get_apple_sdk_root) runs `xcrun --sdk macosx --show-sdk-path`
+    /// unless SDKROOT names an existing absolute directory, and warns on every link when
+    /// xcrun is missing. For the cc flavor it passes SDKROOT on in the linker's
+    /// environment only (no -isysroot), and zig links with its own libSystem stubs.
+    #[test]
+    fn macos_env_points_sdkroot_at_an_existing_empty_directory_unless_the_user_has_one() {
+        let t = Table::load();
+        let links = tempfile::tempdir().unwrap();
+        let zig = std::env::current_exe().unwrap().display().to_string();
+        let resolve_with = |sdkroot: Option<&str>| {
+            let env = |k: &str| match k {
+                "NIXCROSS_ZIG" => Some(zig.clone()),
+                "SDKROOT" => sdkroot.map(str::to_string),
+                _ => None,
+            };
+            let (vars, _) = resolve(
+                &t,
+                "aarch64-apple-darwin",
+                Some(links.path().to_path_buf()),
+                &env,
+            )
+            .unwrap();
+            vars.into_iter()
+                .find(|(k, _)| k == "SDKROOT")
+                .map(|(_, v)| v)
+        };
+        let ours = links.path().join("empty-macos-sdk");
+        assert_eq!(resolve_with(None), Some(ours.display().to_string()));
+        assert!(ours.is_dir() && ours.is_absolute());
+        assert_eq!(fs::read_dir(&ours).unwrap().count(), 0);
+        assert_eq!(resolve_with(Some("")), Some(ours.display().to_string()));
+        assert_eq!(resolve_with(Some("/opt/MacOSX14.sdk")), None);
+        let linux = variables(
+            &t,
+            "x86_64-unknown-linux-musl",
+            &EnvOptions {
+                links_dir: links.path(),
+                runner: None,
+                zig: None,
+                ndk: None,
+                sdkroot: None,
+            },
+        )
+        .unwrap();
+        assert!(linux.iter().all(|(k, _)| k != "SDKROOT"));
     }
 
     #[test]

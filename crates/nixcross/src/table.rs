@@ -84,6 +84,11 @@ pub struct Target {
     /// Link-time stubs (see `stubs.rs`) searched after any user SDK.
     #[serde(default)]
     pub stub_libraries: Vec<String>,
+    /// Name of an empty directory in the links directory that `SDKROOT` points at when
+    /// the user has no SDK: rustc then skips `xcrun` (and its warning on every link);
+    /// zig links against its own libSystem stubs and headers either way.
+    #[serde(default)]
+    pub empty_sdkroot: Option<String>,
     pub runner: Option<Runner>,
     pub output: Output,
 }
