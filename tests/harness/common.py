@@ -1,15 +1,12 @@
 """What the harness scripts (matrix.py, repro.py, release.py) and bench/prewarm.py share:
 the targets the harness builds, the known upstream failures, and the test tally."""
 
-# The six zig targets; android cannot be linked here (no NDK).
-TARGETS = [
-    "x86_64-unknown-linux-musl",
-    "aarch64-unknown-linux-musl",
-    "x86_64-pc-windows-gnu",
-    "aarch64-pc-windows-gnullvm",
-    "x86_64-apple-darwin",
-    "aarch64-apple-darwin",
-]
+import json
+from pathlib import Path
+
+# The targets the table links with zig (six); android cannot be linked here (no NDK).
+TABLE = json.loads((Path(__file__).resolve().parents[2] / "crates/nixcross/targets.json").read_text())
+TARGETS = [name for name, t in TABLE["targets"].items() if t["linker"] in ("zig", "zig-lld")]
 
 # Upstream limitations: (target, binary) -> text the build must fail with. The cell
 # passes only if the build fails with exactly this reason.

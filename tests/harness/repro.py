@@ -230,11 +230,6 @@ def diff_runs(a, b, limit=12):
     return runs, total
 
 
-def strings_of(path):
-    out = subprocess.run(["strings", "-a", "-n", "6", str(path)], stdout=subprocess.PIPE)
-    return out.stdout.decode("latin-1").splitlines()
-
-
 def diagnose(a_path, b_path, sides):
     a, b = a_path.read_bytes(), b_path.read_bytes()
     first = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
@@ -247,8 +242,7 @@ def diagnose(a_path, b_path, sides):
     cmp = run(["cmp", "-l", str(a_path), str(b_path)])
     lines.append("cmp -l | head -5:")
     lines += ["  " + l for l in cmp.stdout.splitlines()[:5]]
-    sa, sb = strings_of(a_path), strings_of(b_path)
-    d = [l for l in difflib.unified_diff(sa, sb, lineterm="", n=0) if l[:1] in "+-" and not l.startswith(("+++", "---"))]
+    d = strings_diff(a, b)
     lines.append(f"strings diff ({len(d)} lines, first 10):")
     lines += ["  " + l[:200] for l in d[:10]]
     hints = []
@@ -315,8 +309,11 @@ def content_hashes(data):
     return out
 
 
-def printable_strings(data):
-    return [m.group().decode("latin-1") for m in re.finditer(rb"[\t\x20-\x7e]{6,}", data)]
+def strings_diff(a, b):
+    """The +/- lines of a diff of the two files' printable runs (6 or more, as `strings`)."""
+    runs = [[m.group().decode("latin-1") for m in re.finditer(rb"[\t\x20-\x7e]{6,}", x)] for x in (a, b)]
+    return [l for l in difflib.unified_diff(*runs, lineterm="", n=0)
+            if l[:1] in "+-" and not l.startswith(("+++", "---"))]
 
 
 def differs_only_in_target_dir(pa, pb, dir_a, dir_b):
@@ -341,8 +338,7 @@ def differs_only_in_target_dir(pa, pb, dir_a, dir_b):
     # ELF only: lld lays out a merged string section (.rodata) in an order that depends
     # on the strings' contents, so the other strings and the code addressing them move
     # too; only the strings can then be compared (seen for x86_64 musl).
-    d = [l for l in difflib.unified_diff(printable_strings(a), printable_strings(b), lineterm="", n=0)
-         if l[:1] in "+-" and not l.startswith(("+++", "---"))]
+    d = strings_diff(a, b)
     other = [l for l in d if str(dir_a if l[0] == "-" else dir_b) not in l]
     if d and not other:
         return True, (f"the strings differ only where each names its own target dir ({len(d)} diff lines); "

@@ -12,14 +12,23 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 const NIXCROSS: &str = env!("CARGO_BIN_EXE_nixcross");
-const ZIG_TARGETS: &[&str] = &[
-    "x86_64-unknown-linux-musl",
-    "aarch64-unknown-linux-musl",
-    "x86_64-pc-windows-gnu",
-    "aarch64-pc-windows-gnullvm",
-    "x86_64-apple-darwin",
-    "aarch64-apple-darwin",
-];
+/// The targets the table links with zig (the same list the Python harness reads).
+fn zig_targets() -> &'static [String] {
+    static TARGETS: OnceLock<Vec<String>> = OnceLock::new();
+    TARGETS.get_or_init(|| {
+        let table: serde_json::Value =
+            serde_json::from_str(include_str!("../targets.json")).unwrap();
+        let targets: Vec<String> = table["targets"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(_, t)| t["linker"].as_str().is_some_and(|l| l.starts_with("zig")))
+            .map(|(name, _)| name.clone())
+            .collect();
+        assert_eq!(targets.len(), 6, "{targets:?}");
+        targets
+    })
+}
 const PROGRAMS: &[(&str, &str)] = &[
     (
         "alpha",
@@ -89,7 +98,7 @@ fn built() -> &'static Path {
     DIR.get_or_init(|| {
         let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("release-inputs");
         let _ = fs::remove_dir_all(&root);
-        for target in ZIG_TARGETS {
+        for target in zig_targets() {
             let dir = root.join(target);
             fs::create_dir_all(&dir).unwrap();
             for (name, source) in PROGRAMS {
@@ -327,7 +336,7 @@ fn bundle(out: &Path, inputs: &Path, readme: &Path) -> Output {
     args.push(readme.display().to_string());
     args.push("--out".into());
     args.push(out.display().to_string());
-    for t in ZIG_TARGETS.iter().rev() {
+    for t in zig_targets().iter().rev() {
         args.push(format!("{t}={}", inputs.join(t).display()));
     }
     args.push(format!(
@@ -380,7 +389,7 @@ fn bundle_archives_open_with_standard_tools_and_match_sums_and_manifest() {
         .map(|a| a["target"].as_str().unwrap())
         .collect();
     targets.sort();
-    let mut want: Vec<&str> = ZIG_TARGETS.to_vec();
+    let mut want: Vec<&str> = zig_targets().iter().map(String::as_str).collect();
     want.push("universal2-apple-darwin");
     want.sort();
     assert_eq!(targets, want);
