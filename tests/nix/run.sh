@@ -31,7 +31,7 @@ cargo build --release --locked -q -p nixcross || { echo "cargo build failed" >&2
 ndk=$(mktemp -d)
 links=$(mktemp -d)/links  # nixcross env creates the links (and macOS's empty SDK dir) there
 for t in $(nixeval -E 'builtins.attrNames (import ./nix/lib/targetTable.nix).targets' | tr -d '[]"' | tr ',' ' '); do
-  rust=$(env -u SDKROOT ANDROID_NDK_HOME=$ndk ./target/release/nixcross env --target "$t" --shell json --links-dir "$links" 2>/dev/null) || { bad "nixcross env $t failed"; continue; }
+  rust=$(env -u SDKROOT ANDROID_NDK_HOME=$ndk ./target/release/nixcross env --target "$t" --shell json --links-dir "$links" 2>"$links.err") || { bad "nixcross env $t failed: $(cat "$links.err")"; continue; }
   args=$(python3 -c 'import json,sys; v=json.loads(sys.argv[1]); t=sys.argv[2]
 r=[k for k in v if k.endswith("_RUNNER")]
 q=lambda x: "null" if x is None else json.dumps(x)
