@@ -137,7 +137,7 @@ fn read_binaries(target: &str, dir: &Path) -> Result<Vec<(String, Vec<u8>)>, Err
 
 /// Checks everything, then writes the archives, `SHA256SUMS` and `manifest.json` to
 /// `req.out`, which must not hold files yet.
-pub fn bundle(table: &Table, req: &Request) -> Result<Manifest, Error> {
+pub fn bundle(table: &Table, policy: &inspect::Policy, req: &Request) -> Result<Manifest, Error> {
     check_component("the name", &req.name)?;
     check_component("the version", &req.version)?;
     let mut inputs = req.inputs.clone();
@@ -185,7 +185,7 @@ pub fn bundle(table: &Table, req: &Request) -> Result<Manifest, Error> {
                     "--include file {name} has the same name as a {target} binary"
                 )));
             }
-            let report = inspect::inspect_for(table, target, &data)?;
+            let report = inspect::inspect_for(table, target, &data, policy)?;
             if !report.problems.is_empty() {
                 problems.extend(
                     report

@@ -40,6 +40,13 @@ pub enum Error {
         source: std::io::Error,
     },
     Check(String),
+    /// A macOS link asks for frameworks or libraries that neither zig, nixcross's stubs
+    /// nor a search path (an SDK) provides.
+    MissingLinkLibraries {
+        target: String,
+        missing: Vec<crate::linkreq::Missing>,
+        sdk: Option<String>,
+    },
 }
 
 impl fmt::Display for Error {
@@ -82,6 +89,31 @@ impl fmt::Display for Error {
             Error::Usage(msg) => write!(f, "{msg}"),
             Error::Io { what, source } => write!(f, "{what}: {source}"),
             Error::Check(msg) => write!(f, "{msg}"),
+            Error::MissingLinkLibraries {
+                target,
+                missing,
+                sdk,
+            } => {
+                use crate::stubs::{names, StubKind};
+                let list: Vec<String> = missing.iter().map(|m| m.describe()).collect();
+                write!(
+                    f,
+                    "{target}: the link asks for {}, which nixcross's stubs (frameworks {}; libraries {}) do not provide",
+                    list.join(" and "),
+                    names(StubKind::Framework).join(", "),
+                    names(StubKind::Dylib).join(", ")
+                )?;
+                match sdk {
+                    Some(dir) => write!(
+                        f,
+                        " and neither does the SDK in NIXCROSS_DARWIN_SDK={dir}: point it (darwinSdk in Nix) at an unpacked macOS SDK root, the directory holding System/Library/Frameworks and usr/lib"
+                    ),
+                    None => write!(
+                        f,
+                        ", and no macOS SDK was given: set darwinSdk = <unpacked macOS SDK> in mkCrossPackages (Nix), or NIXCROSS_DARWIN_SDK=<SDK dir> without Nix (docs/troubleshooting.md)"
+                    ),
+                }
+            }
         }
     }
 }

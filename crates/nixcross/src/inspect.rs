@@ -9,10 +9,13 @@ use object::read::elf::{Dyn, FileHeader, ProgramHeader};
 use object::read::macho::{MachHeader, MachOFile64};
 use object::{Architecture, BinaryFormat, Endianness, Object};
 
+use std::path::PathBuf;
+
 use crate::codesign;
 use crate::error::Error;
 use crate::fat;
-use crate::table::{Kind, Output, Table, Universal};
+use crate::stubs;
+use crate::table::{self, Kind, Output, Table, Universal};
 
 /// DLLs every Windows installation has; anything else means the binary needs files
 /// shipped next to it (libgcc_s_seh-1.dll, libwinpthread-1.dll, ...).
@@ -43,6 +46,34 @@ const WINDOWS_SYSTEM_DLLS: &[&str] = &[
     "comdlg32.dll",
 ];
 
+/// What the user's build environment adds to the table's expectations.
+#[derive(Debug, Default, Clone)]
+pub struct Policy {
+    /// NIXCROSS_DARWIN_SDK: frameworks this SDK holds count as macOS system frameworks.
+    pub darwin_sdk: Option<PathBuf>,
+    /// MACOSX_DEPLOYMENT_TARGET: the newest LC_BUILD_VERSION minos allowed, if above
+    /// the table's min_os_version.
+    pub macos_deployment_target: Option<String>,
+}
+
+impl Policy {
+    pub fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Policy {
+        let set = |k: &str| env(k).filter(|s| !s.is_empty());
+        Policy {
+            darwin_sdk: set("NIXCROSS_DARWIN_SDK").map(PathBuf::from),
+            macos_deployment_target: set("MACOSX_DEPLOYMENT_TARGET"),
+        }
+    }
+}
+
+fn version_text((a, b, c): (u32, u32, u32)) -> String {
+    if c == 0 {
+        format!("{a}.{b}")
+    } else {
+        format!("{a}.{b}.{c}")
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct Report {
     pub format: String,
@@ -50,6 +81,8 @@ pub struct Report {
     pub libraries: Vec<String>,
     pub interpreter: bool,
     pub signature: Option<codesign::Signature>,
+    /// Mach-O: LC_BUILD_VERSION (or LC_VERSION_MIN_MACOSX) minos.
+    pub min_os: Option<(u32, u32, u32)>,
     pub problems: Vec<String>,
 }
 
@@ -67,6 +100,9 @@ impl Report {
             } else {
                 ", static"
             });
+        }
+        if let Some(v) = self.min_os {
+            s.push_str(&format!(", macOS >= {}", version_text(v)));
         }
         if !self.libraries.is_empty() {
             s.push_str(&format!(", needs {}", self.libraries.join(" ")));
@@ -90,14 +126,19 @@ fn arch_name(a: Architecture) -> &'static str {
 
 /// Checks `data` as an output of `target`: a thin binary against that target's
 /// expectations, a universal file slice by slice against each slice's target.
-pub fn inspect_for(table: &Table, target: &str, data: &[u8]) -> Result<Report, Error> {
+pub fn inspect_for(
+    table: &Table,
+    target: &str,
+    data: &[u8],
+    policy: &Policy,
+) -> Result<Report, Error> {
     Ok(match table.kind(target)? {
-        Kind::Single(t) => inspect(data, &t.output),
-        Kind::Universal(u) => inspect_universal(table, u, data),
+        Kind::Single(t) => inspect(data, &t.output, policy),
+        Kind::Universal(u) => inspect_universal(table, u, data, policy),
     })
 }
 
-fn inspect_universal(table: &Table, u: &Universal, data: &[u8]) -> Report {
+fn inspect_universal(table: &Table, u: &Universal, data: &[u8], policy: &Policy) -> Report {
     let mut r = Report {
         format: "macho-universal".into(),
         ..Report::default()
@@ -125,7 +166,7 @@ fn inspect_universal(table: &Table, u: &Universal, data: &[u8]) -> Report {
             ));
             continue;
         };
-        let thin = inspect(slice.data, expect);
+        let thin = inspect(slice.data, expect, policy);
         r.problems.extend(
             thin.problems
                 .iter()
@@ -153,7 +194,7 @@ fn inspect_universal(table: &Table, u: &Universal, data: &[u8]) -> Report {
     r
 }
 
-pub fn inspect(data: &[u8], expect: &Output) -> Report {
+pub fn inspect(data: &[u8], expect: &Output, policy: &Policy) -> Report {
     let mut r = Report::default();
     let file = match object::File::parse(data) {
         Ok(f) => f,
@@ -186,7 +227,7 @@ pub fn inspect(data: &[u8], expect: &Output) -> Report {
     match r.format.as_str() {
         "elf" => elf_deps(data, &mut r),
         "pe" => pe_deps(&file, &mut r),
-        "macho" => macho_deps(data, &mut r, expect),
+        "macho" => macho_deps(data, &mut r, expect, policy),
         _ => {}
     }
     if expect.is_static {
@@ -281,7 +322,28 @@ fn pe_deps(file: &object::File, r: &mut Report) {
     }
 }
 
-fn macho_deps(data: &[u8], r: &mut Report, expect: &Output) {
+/// A library a Mach-O may load: one every supported macOS has (the stubbed ones and the
+/// `also_system` list), or a framework of the SDK the user linked against.
+fn macho_system_library(lib: &str, policy: &Policy) -> bool {
+    if stubs::is_macos_system_library(lib) {
+        return true;
+    }
+    let (Some(sdk), Some(rest)) = (
+        &policy.darwin_sdk,
+        lib.strip_prefix("/System/Library/Frameworks/"),
+    ) else {
+        return false;
+    };
+    let fw = rest.split('/').next().unwrap_or("");
+    fw.ends_with(".framework") && sdk.join("System/Library/Frameworks").join(fw).is_dir()
+}
+
+/// `xxxx.yy.zz` nibble-packed version of Mach-O load commands.
+fn unpack_version(v: u32) -> (u32, u32, u32) {
+    (v >> 16, (v >> 8) & 0xff, v & 0xff)
+}
+
+fn macho_deps(data: &[u8], r: &mut Report, expect: &Output, policy: &Policy) {
     let Ok(file) = MachOFile64::<Endianness>::parse(data) else {
         r.problems.push("only 64-bit Mach-O is supported".into());
         return;
@@ -298,6 +360,16 @@ fn macho_deps(data: &[u8], r: &mut Report, expect: &Output) {
                     if let Ok(name) = cmd.string(endian, d.dylib.name) {
                         r.libraries.push(String::from_utf8_lossy(name).into_owned());
                     }
+                }
+            }
+            object::macho::LC_BUILD_VERSION => {
+                if let Ok(bv) = cmd.data::<object::macho::BuildVersionCommand<Endianness>>() {
+                    r.min_os = Some(unpack_version(bv.minos.get(endian)));
+                }
+            }
+            object::macho::LC_VERSION_MIN_MACOSX => {
+                if let Ok(vm) = cmd.data::<object::macho::VersionMinCommand<Endianness>>() {
+                    r.min_os = Some(unpack_version(vm.version.get(endian)));
                 }
             }
             object::macho::LC_CODE_SIGNATURE => {
@@ -318,9 +390,38 @@ fn macho_deps(data: &[u8], r: &mut Report, expect: &Output) {
                 "loads {lib} twice; macOS's dyld refuses duplicate LC_LOAD_DYLIB"
             ));
         }
-        if !(lib.starts_with("/usr/lib/") || lib.starts_with("/System/")) {
-            r.problems
-                .push(format!("loads {lib}, which is not part of macOS"));
+        if !macho_system_library(lib, policy) {
+            r.problems.push(format!(
+                "loads {lib}, which is not a library every macOS has (nixcross's list: its stubs and sources.json's also_system; with NIXCROSS_DARWIN_SDK, that SDK's frameworks)"
+            ));
+        }
+    }
+    if let Some(table_min) = expect
+        .min_os_version
+        .as_deref()
+        .and_then(table::parse_os_version)
+    {
+        let asked = policy
+            .macos_deployment_target
+            .as_deref()
+            .and_then(table::parse_os_version);
+        let allowed = asked.map_or(table_min, |a| a.max(table_min));
+        match r.min_os {
+            None => r.problems.push(
+                "no LC_BUILD_VERSION or LC_VERSION_MIN_MACOSX: the deployment target is unknown"
+                    .into(),
+            ),
+            Some(v) if v > allowed => r.problems.push(format!(
+                "needs macOS {} but the target is macOS {}{}: it will not start on older Macs",
+                version_text(v),
+                version_text(allowed),
+                if asked.is_some() {
+                    " (MACOSX_DEPLOYMENT_TARGET)"
+                } else {
+                    ""
+                }
+            )),
+            Some(_) => {}
         }
     }
     let wanted = expect.code_signature.as_deref();

@@ -12,6 +12,7 @@ mod envcmd;
 mod error;
 mod fat;
 mod inspect;
+mod linkreq;
 mod prewarm;
 mod respfile;
 mod rules;
@@ -276,7 +277,8 @@ fn subcommand(table: &Table, cli: Cli) -> Result<i32, Error> {
                 includes,
                 mtime,
             };
-            let manifest = bundle::bundle(table, &request)?;
+            let manifest =
+                bundle::bundle(table, &inspect::Policy::from_env(&process_env), &request)?;
             for a in &manifest.artifacts {
                 println!(
                     "{}  {}  {} bytes{}",
@@ -293,9 +295,13 @@ fn subcommand(table: &Table, cli: Cli) -> Result<i32, Error> {
                 .iter()
                 .map(|i| bundle::parse_input(i))
                 .collect::<Result<_, _>>()?;
-            for (path, report) in
-                universal::universal(table, "universal2-apple-darwin", &inputs, &out)?
-            {
+            for (path, report) in universal::universal(
+                table,
+                &inspect::Policy::from_env(&process_env),
+                "universal2-apple-darwin",
+                &inputs,
+                &out,
+            )? {
                 println!("ok: {}: {}", path.display(), report.summary());
             }
             Ok(0)
@@ -310,13 +316,14 @@ fn subcommand(table: &Table, cli: Cli) -> Result<i32, Error> {
         }
         Command::Check { target, files } => {
             table.kind(&target)?;
+            let policy = inspect::Policy::from_env(&process_env);
             let mut failed = 0;
             for f in &files {
                 let data = std::fs::read(f).map_err(|source| Error::Io {
                     what: format!("reading {}", f.display()),
                     source,
                 })?;
-                let report = inspect::inspect_for(table, &target, &data)?;
+                let report = inspect::inspect_for(table, &target, &data, &policy)?;
                 if report.problems.is_empty() {
                     println!("ok: {}: {}", f.display(), report.summary());
                 } else {

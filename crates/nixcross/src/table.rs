@@ -65,6 +65,10 @@ pub struct Output {
     pub is_static: bool,
     #[serde(default)]
     pub code_signature: Option<String>,
+    /// The oldest OS version the outputs must run on (macOS: LC_BUILD_VERSION minos
+    /// may not be above it, unless MACOSX_DEPLOYMENT_TARGET asks for a newer one).
+    #[serde(default)]
+    pub min_os_version: Option<String>,
     /// How release bundles pack this target: "tar.gz" or "zip".
     pub archive: String,
 }
@@ -81,9 +85,14 @@ pub struct Target {
     pub android_api: Option<u32>,
     pub rule_sets: Vec<String>,
     pub rustflags: Vec<String>,
-    /// Link-time stubs (see `stubs.rs`) searched after any user SDK.
+    /// The set of link-time stubs (see `stubs.rs`) searched after any user SDK:
+    /// "darwin" for macOS.
     #[serde(default)]
-    pub stub_libraries: Vec<String>,
+    pub link_stubs: Option<String>,
+    /// `-l` names zig resolves itself for this target (its libSystem, libc++ …): a link
+    /// asking for any other library needs a stub or a search path that provides it.
+    #[serde(default)]
+    pub zig_libraries: Vec<String>,
     /// Name of an empty directory in the links directory that `SDKROOT` points at when
     /// the user has no SDK: rustc then skips `xcrun` (and its warning on every link);
     /// zig links against its own libSystem stubs and headers either way.
@@ -91,6 +100,48 @@ pub struct Target {
     pub empty_sdkroot: Option<String>,
     pub runner: Option<Runner>,
     pub output: Output,
+}
+
+/// `11.0` or `10.12.1` -> (major, minor, patch).
+pub fn parse_os_version(s: &str) -> Option<(u32, u32, u32)> {
+    let mut parts = s.trim().split('.');
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next().map_or(Some(0), |p| p.parse().ok())?;
+    let patch = parts.next().map_or(Some(0), |p| p.parse().ok())?;
+    if parts.next().is_some() {
+        return None;
+    }
+    Some((major, minor, patch))
+}
+
+/// The zig target for `target`: the table's, with the macOS version raised to
+/// MACOSX_DEPLOYMENT_TARGET when that asks for a newer one (rustc passes it to the linker
+/// as -mmacosx-version-min, which zig ignores once -target carries a version).
+pub fn zig_target_for<'a>(
+    target: &'a Target,
+    deployment_target: Option<&str>,
+) -> Result<std::borrow::Cow<'a, str>, Error> {
+    let zt = target
+        .zig_target
+        .as_deref()
+        .expect("zig targets have zig_target");
+    let (Some(asked), Some(min)) = (deployment_target, target.output.min_os_version.as_deref())
+    else {
+        return Ok(zt.into());
+    };
+    let want = parse_os_version(asked).ok_or_else(|| {
+        Error::Usage(format!(
+            "MACOSX_DEPLOYMENT_TARGET='{asked}' is not a macOS version such as 11.0 or 13.3"
+        ))
+    })?;
+    let have = parse_os_version(min).expect("table tests check min_os_version");
+    if want <= have {
+        return Ok(zt.into());
+    }
+    let base = zt
+        .strip_suffix(min)
+        .expect("table tests check zig_target ends with min_os_version");
+    Ok(format!("{base}{}", asked.trim()).into())
 }
 
 impl Table {
@@ -211,15 +262,59 @@ mod tests {
     }
 
     #[test]
-    fn every_stub_library_a_target_names_is_shipped() {
+    fn link_stubs_name_the_one_stub_set_and_only_macos_uses_it() {
         let t = Table::load();
         for (name, target) in &t.targets {
-            for stub in &target.stub_libraries {
-                assert!(
-                    crate::stubs::contents(stub).is_some(),
-                    "{name} names unknown stub {stub}"
-                );
+            match target.link_stubs.as_deref() {
+                Some(set) => {
+                    assert_eq!(set, "darwin", "{name}");
+                    assert_eq!(target.os, "macos", "{name}");
+                    assert!(!target.zig_libraries.is_empty(), "{name}");
+                }
+                None => assert_ne!(target.os, "macos", "{name} links without the macOS stubs"),
             }
+        }
+    }
+
+    #[test]
+    fn macos_deployment_target_raises_the_zig_target_version() {
+        // rustc passes MACOSX_DEPLOYMENT_TARGET as -mmacosx-version-min, which zig ignores
+        // when -target carries a version: nixcross must put it into -target itself.
+        let t = Table::load();
+        let arm = t.target("aarch64-apple-darwin").unwrap();
+        assert_eq!(zig_target_for(arm, None).unwrap(), "aarch64-macos.11.0");
+        assert_eq!(
+            zig_target_for(arm, Some("13.3")).unwrap(),
+            "aarch64-macos.13.3"
+        );
+        assert_eq!(
+            zig_target_for(arm, Some("10.15")).unwrap(),
+            "aarch64-macos.11.0",
+            "not below the table's"
+        );
+        let e = zig_target_for(arm, Some("thirteen"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("MACOSX_DEPLOYMENT_TARGET"), "{e}");
+        let musl = t.target("x86_64-unknown-linux-musl").unwrap();
+        assert_eq!(
+            zig_target_for(musl, Some("13.3")).unwrap(),
+            "x86_64-linux-musl"
+        );
+        assert_eq!(parse_os_version("10.12.1"), Some((10, 12, 1)));
+        assert_eq!(parse_os_version("11"), Some((11, 0, 0)));
+        assert_eq!(parse_os_version("1.2.3.4"), None);
+    }
+
+    #[test]
+    fn macos_min_os_version_is_the_zig_target_version() {
+        // zig stamps LC_BUILD_VERSION minos from the -target version; check compares
+        // against min_os_version, so the two must agree.
+        let t = Table::load();
+        for (name, target) in t.targets.iter().filter(|(_, t)| t.os == "macos") {
+            let v = target.output.min_os_version.as_deref().expect(name);
+            let zt = target.zig_target.as_deref().unwrap();
+            assert!(zt.ends_with(&format!("-macos.{v}")), "{name}: {zt} vs {v}");
         }
     }
 

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{io, Error};
 use crate::fat;
-use crate::inspect::{self, Report};
+use crate::inspect::{self, Policy, Report};
 use crate::table::{Kind, Table};
 
 fn file_names(dir: &Path) -> Result<Vec<String>, Error> {
@@ -29,6 +29,7 @@ fn file_names(dir: &Path) -> Result<Vec<String>, Error> {
 /// Merges one binary per slice target into `out`; returns the output's report.
 fn merge_one(
     table: &Table,
+    policy: &Policy,
     universal: &str,
     inputs: &[(String, PathBuf)],
     out: &Path,
@@ -37,7 +38,7 @@ fn merge_one(
     let mut problems = Vec::new();
     for (target, path) in inputs {
         let data = fs::read(path).map_err(io(format!("reading {}", path.display())))?;
-        let report = inspect::inspect_for(table, target, &data)?;
+        let report = inspect::inspect_for(table, target, &data, policy)?;
         problems.extend(
             report
                 .problems
@@ -56,7 +57,7 @@ fn merge_one(
     let slices: Vec<&[u8]> = thin.iter().map(Vec::as_slice).collect();
     let merged =
         fat::merge(&slices).map_err(|e| Error::Check(format!("{}: {e}", out.display())))?;
-    let report = inspect::inspect_for(table, universal, &merged)?;
+    let report = inspect::inspect_for(table, universal, &merged, policy)?;
     if !report.problems.is_empty() {
         return Err(Error::Check(format!(
             "the merged {} failed its checks:\n  {}",
@@ -80,6 +81,7 @@ fn merge_one(
 /// output per file name, which every directory must hold).
 pub fn universal(
     table: &Table,
+    policy: &Policy,
     universal: &str,
     inputs: &[(String, PathBuf)],
     out: &Path,
@@ -119,7 +121,7 @@ pub fn universal(
     if dirs == 0 {
         return Ok(vec![(
             out.to_path_buf(),
-            merge_one(table, universal, &ordered, out)?,
+            merge_one(table, policy, universal, &ordered, out)?,
         )]);
     }
     if dirs != ordered.len() {
@@ -163,7 +165,7 @@ pub fn universal(
             .map(|(t, dir)| (t.clone(), dir.join(name)))
             .collect();
         let dest = out.join(name);
-        let report = merge_one(table, universal, &pair, &dest)?;
+        let report = merge_one(table, policy, universal, &pair, &dest)?;
         reports.push((dest, report));
     }
     Ok(reports)

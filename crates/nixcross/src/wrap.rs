@@ -8,6 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::cache;
 use crate::error::Error;
+use crate::linkreq;
 use crate::prewarm;
 use crate::respfile;
 use crate::rules::{self, Fired, Role};
@@ -32,8 +33,8 @@ pub struct Plan {
     /// Set for the first link of a zig target on a cold cache: zig builds libc then.
     pub cold_key: Option<String>,
     pub role: Role,
-    /// Stub libraries to write into this directory before running (see `stubs.rs`).
-    pub stubs: Option<(PathBuf, Vec<String>)>,
+    /// The directory the link-time stubs are written to before running (see `stubs.rs`).
+    pub stubs: Option<PathBuf>,
     /// NIXCROSS_PREWARMED_CACHE: copied into `cache` instead of a cold first link.
     pub seed: Option<PathBuf>,
 }
@@ -56,10 +57,13 @@ pub fn plan(
     let use_response_file = used_rsp || size > RESPONSE_FILE_THRESHOLD;
     match target.linker {
         LinkerKind::Zig | LinkerKind::ZigLld => {
-            let zig_target = target
-                .zig_target
-                .as_deref()
-                .expect("zig targets have zig_target");
+            let deployment = if target.os == "macos" {
+                env("MACOSX_DEPLOYMENT_TARGET").filter(|s| !s.is_empty())
+            } else {
+                None
+            };
+            let zig_target = crate::table::zig_target_for(target, deployment.as_deref())?;
+            let zig_target = zig_target.as_ref();
             let tool = &table.zig_tools[role.name()];
             let cache = cache::cache_dir(env)?;
             let mut prefix = tool.clone();
@@ -68,11 +72,19 @@ pub fn plan(
                 darwin_sdk_args(target, role, env, &mut rewritten.args);
             }
             let mut stub_dir = None;
-            if role == Role::Linker && !target.stub_libraries.is_empty() {
-                // After the SDK's -L, so a real SDK's library wins over the stub.
-                let dir = stubs::dir(&cache, &target.stub_libraries);
-                rewritten.args.push(format!("-L{}", dir.display()));
-                stub_dir = Some((dir, target.stub_libraries.clone()));
+            if role == Role::Linker && target.link_stubs.is_some() {
+                // After the SDK's -F/-L, so a real SDK's library wins over the stub.
+                let dir = stubs::dir(&cache);
+                rewritten.args.extend(stubs::search_args(&dir));
+                let missing = linkreq::missing(&rewritten.args, &target.zig_libraries);
+                if !missing.is_empty() {
+                    return Err(Error::MissingLinkLibraries {
+                        target: target_name.into(),
+                        missing,
+                        sdk: env("NIXCROSS_DARWIN_SDK").filter(|s| !s.is_empty()),
+                    });
+                }
+                stub_dir = Some(dir);
             }
             Ok(Plan {
                 program: find_zig(env)?,
@@ -213,8 +225,8 @@ pub fn execute(plan: Plan, env: Env) -> Result<i32, Error> {
     let verbose = env("NIXCROSS_VERBOSE").is_some_and(|v| !v.is_empty() && v != "0")
         && plan.role != Role::Dlltool;
     let io = |what: String| move |source| Error::Io { what, source };
-    if let Some((dir, names)) = &plan.stubs {
-        stubs::ensure(dir, names)?;
+    if let Some(dir) = &plan.stubs {
+        stubs::ensure(dir)?;
     }
     let mut rsp_paths: Vec<PathBuf> = Vec::new();
     let mut final_args = plan.prefix.clone();
@@ -570,13 +582,59 @@ mod tests {
                 "-L/sdk/usr/lib"
             ]
         );
-        // The iconv stub comes last, so the SDK's own libiconv.tbd is found first.
-        let (stub_dir, names) = p.stubs.expect("darwin links carry stubs");
-        assert_eq!(names, ["libiconv.tbd"]);
-        assert_eq!(p.args[3], format!("-L{}", stub_dir.display()));
+        // The stubs come last, so the SDK's own libraries and frameworks are found first.
+        let stub_dir = p.stubs.expect("darwin links carry stubs");
+        assert_eq!(p.args[3], format!("-L{}", stub_dir.join("lib").display()));
+        assert_eq!(
+            p.args[4],
+            format!("-F{}", stub_dir.join("Frameworks").display())
+        );
         assert!(
             stub_dir.starts_with(d.path()),
             "stubs live in the writable cache"
+        );
+    }
+
+    #[test]
+    fn darwin_link_asking_for_an_unstubbed_framework_fails_naming_the_fix() {
+        // Without an SDK: one line naming the framework and both ways to give an SDK.
+        let (_dir, env) = zig_env(vec![]);
+        let e = plan(
+            &Table::load(),
+            "aarch64-apple-darwin",
+            Role::Linker,
+            vec![
+                "main.o".into(),
+                "-framework".into(),
+                "Metal".into(),
+                "-framework".into(),
+                "CoreFoundation".into(),
+            ],
+            &env,
+        )
+        .unwrap_err();
+        let msg = e.to_string();
+        assert!(!msg.contains('\n'), "{msg}");
+        assert!(msg.contains("framework Metal"), "{msg}");
+        assert!(!msg.contains("framework CoreFoundation,"), "stubbed: {msg}");
+        assert!(
+            msg.contains("darwinSdk") && msg.contains("NIXCROSS_DARWIN_SDK"),
+            "{msg}"
+        );
+        // With an SDK that lacks it: say so.
+        let (_dir, env) = zig_env(vec![("NIXCROSS_DARWIN_SDK", "/nonexistent-sdk".into())]);
+        let msg = plan(
+            &Table::load(),
+            "x86_64-apple-darwin",
+            Role::Linker,
+            vec!["-lpcap".into()],
+            &env,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            msg.contains("-lpcap") && msg.contains("/nonexistent-sdk"),
+            "{msg}"
         );
     }
 
