@@ -21,7 +21,15 @@ passed=0
 failed=0
 failures=()
 
-step() { echo; echo "=== $*"; }
+# Each step's wall time is printed when the next one starts, and the total at the end.
+started_all=$SECONDS
+step_name=""
+step_started=$SECONDS
+step_done() {
+  if [[ -n $step_name ]]; then echo "--- $step_name: $((SECONDS - step_started)) s"; fi
+  step_name=""
+}
+step() { step_done; echo; echo "=== $*"; step_name=$1; step_started=$SECONDS; }
 record() { # name exit-code passed-count failed-count
   passed=$((passed + $3)); failed=$((failed + $4))
   if [[ $2 -ne 0 || $4 -ne 0 ]]; then failures+=("$1"); fi
@@ -51,6 +59,10 @@ p=$(echo "$out" | sed -n 's/^test result: .* \([0-9]*\) passed; \([0-9]*\) faile
 f=$(echo "$out" | sed -n 's/^test result: .* \([0-9]*\) passed; \([0-9]*\) failed.*/\2/p' | paste -sd+ | bc)
 record "cargo test" $rc "${p:-0}" "${f:-0}"
 
+step "macOS stubs: the committed files are what the generator writes from sources.json"
+cargo run --release --locked -q -p nixcross-stubgen -- generate --check; rc=$?
+record stubgen $rc $((rc == 0)) 0
+
 step "Nix: parse and evaluation tests"
 bash tests/nix/run.sh; rc=$?
 record nix $rc 0 0
@@ -58,7 +70,7 @@ record nix $rc 0 0
 
 if [[ $quick -eq 0 ]]; then
   step "sysroots with std for the six targets (cached in $cache/sysroots)"
-  cargo build --release --locked -q -p nixcross
+  cargo build --release --locked -q -p nixcross -p nixcross-stubgen
   bash tests/harness/build-sysroots.sh "$cache/sysroots" "$root/target/release/nixcross"; rc=$?
   record sysroots $rc 0 0
   if [[ $rc -eq 0 ]]; then
@@ -84,7 +96,7 @@ if [[ $quick -eq 0 ]]; then
     # Fresh build outputs every run (a binary linked by an older wrapper proves nothing);
     # zig's cache of built libcs is kept.
     rm -rf "$work/target" "$work/bare" "$work/native-target" "$work/logs" "$work/links"
-    python3 tests/harness/matrix.py --nixcross target/release/nixcross --sysroots "$cache/sysroots" --work "$work" | tee "$cache/matrix.out"
+    python3 tests/harness/matrix.py --nixcross target/release/nixcross --stubgen target/release/nixcross-stubgen --sysroots "$cache/sysroots" --work "$work" | tee "$cache/matrix.out"
     rc=${PIPESTATUS[0]}
     p=$(sed -n 's/^matrix: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$cache/matrix.out")
     f=$(sed -n 's/^matrix: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$cache/matrix.out")
@@ -110,7 +122,9 @@ else
   echo; echo "=== matrix, prewarm, reproducibility and release harness NOT RUN (--quick): not tested"
 fi
 
+step_done
 echo
+echo "total: $((SECONDS - started_all)) s"
 if [[ ${#failures[@]} -gt 0 ]]; then echo "failed steps: ${failures[*]}"; fi
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -8,6 +8,24 @@ from pathlib import Path
 TABLE = json.loads((Path(__file__).resolve().parents[2] / "crates/nixcross/targets.json").read_text())
 TARGETS = [name for name, t in TABLE["targets"].items() if t["linker"] in ("zig", "zig-lld")]
 
+# The fixtures: name -> (the cargo workspace that holds it, relative to the repository;
+# whether repro.py builds it a second time). hello-cross is the flake template's crate,
+# the one `nix build .#<target>` builds. The macOS-framework fixtures are not rebuilt
+# by repro.py: they prove linking without an SDK, through the same zig links whose
+# reproducibility the others prove.
+FIXTURES = {
+    "hello-std": ("tests/corpus", True),
+    "ring-digest": ("tests/corpus", True),
+    "rustls-config": ("tests/corpus", True),
+    "sqlite-bundled": ("tests/corpus", True),
+    "tui-frame": ("tests/corpus", True),
+    "openssl-vendored": ("tests/corpus", True),
+    "chrono-local": ("tests/corpus", False),
+    "tls-connector": ("tests/corpus", False),
+    "sysinfo-memory": ("tests/corpus", False),
+    "hello-cross": ("templates/default", True),
+}
+
 # Upstream limitations: (target, binary) -> text the build must fail with. The cell
 # passes only if the build fails with exactly this reason.
 EXPECTED_FAILURES = {

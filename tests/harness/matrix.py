@@ -3,7 +3,7 @@
 output's headers, runs what this machine can run and compares the printed line with a
 native build's.
 
-    matrix.py --nixcross BIN --sysroots DIR --work DIR [--targets ...] [--binaries ...]
+    matrix.py --nixcross BIN --stubgen BIN --sysroots DIR --work DIR [--targets ...] [--binaries ...]
 
 Every cell of the matrix is one test: it passes, fails, or is an expected upstream
 failure that must fail with its known message. Nothing is skipped silently; the last
@@ -19,23 +19,20 @@ import sys
 import time
 from pathlib import Path
 
-from common import EXPECTED_FAILURES, RCODESIGN_EXPECTED, TABLE, TARGETS, Results
+from common import EXPECTED_FAILURES, FIXTURES, RCODESIGN_EXPECTED, TABLE, TARGETS, Results
 
 ROOT = Path(__file__).resolve().parents[2]
-CORPUS = ROOT / "tests" / "corpus"
-TEMPLATE = ROOT / "templates" / "default"
-# Fixture -> the cargo workspace that holds it. hello-cross is the flake template's crate,
-# the one `nix build .#<target>` builds.
-CRATES = {
-    "hello-std": CORPUS,
-    "ring-digest": CORPUS,
-    "rustls-config": CORPUS,
-    "sqlite-bundled": CORPUS,
-    "tui-frame": CORPUS,
-    "openssl-vendored": CORPUS,
-    "hello-cross": TEMPLATE,
-}
+# Fixture -> the cargo workspace that holds it.
+CRATES = {name: ROOT / ws for name, (ws, _) in FIXTURES.items()}
 BINARIES = list(CRATES)
+
+# Fixtures that exist to link Apple system frameworks without an SDK: the stubs each
+# one's macOS binary must import from (so a fixture that stops exercising them fails).
+FRAMEWORK_FIXTURES = {
+    "chrono-local": ["CoreFoundation.framework"],
+    "tls-connector": ["Security.framework", "CoreFoundation.framework"],
+    "sysinfo-memory": ["IOKit.framework", "CoreFoundation.framework", "libobjc.tbd"],
+}
 
 DEBIAN_RUSTC = "/usr/bin/rustc"
 DEBIAN_CARGO = "/usr/bin/cargo"
@@ -213,6 +210,15 @@ def check_and_run(args, results, target, binary, expected, label=None):
             results.add(name, False, "rcodesign verify found problems\n" + tail("\n".join(problems)))
             return
         summary += ", rcodesign verify: code directory and page digests ok"
+    if TABLE["targets"][target].get("link_stubs"):
+        # Every symbol bound to a stubbed library is exported by that library's stub.
+        imp = run([str(args.stubgen), "imports", str(exe)])
+        missing = [s for s in FRAMEWORK_FIXTURES.get(binary, []) if s not in imp.stdout]
+        if imp.returncode != 0 or missing:
+            why = f"imports nothing from {', '.join(missing)}" if imp.returncode == 0 else "imports a symbol its stub lacks"
+            results.add(name, False, f"stub imports check: {why}\n" + tail(imp.stdout))
+            return
+        summary += "; stub imports: " + imp.stdout.strip().split(": ", 2)[-1]
     runner = runner_for(args, target)
     if runner is None:
         results.add(name, True, f"{summary} (not run: no runner for {target} on Linux)")
@@ -294,6 +300,7 @@ def bare_names(args, results, expected):
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--nixcross", type=Path, required=True)
+    p.add_argument("--stubgen", type=Path, required=True, help="nixcross-stubgen (its imports check)")
     p.add_argument("--sysroots", type=Path, required=True)
     p.add_argument("--work", type=Path, required=True)
     p.add_argument("--zig", default=os.environ.get("NIXCROSS_ZIG"))
@@ -302,6 +309,7 @@ def main():
     p.add_argument("--binaries", nargs="*", default=BINARIES)
     args = p.parse_args()
     args.nixcross = args.nixcross.resolve()
+    args.stubgen = args.stubgen.resolve()
     args.work = args.work.resolve()
     (args.work / "logs").mkdir(parents=True, exist_ok=True)
     if not args.zig:

@@ -41,20 +41,12 @@ import time
 import zlib
 from pathlib import Path
 
-from common import EXPECTED_FAILURES, TARGETS, Results
+from common import EXPECTED_FAILURES, FIXTURES, TARGETS, Results
 
 ROOT = Path(__file__).resolve().parents[2]
 # Fixture -> the workspace (relative to the repository) that holds it.
-CRATES = {
-    "hello-std": "tests/corpus",
-    "ring-digest": "tests/corpus",
-    "rustls-config": "tests/corpus",
-    "sqlite-bundled": "tests/corpus",
-    "tui-frame": "tests/corpus",
-    "openssl-vendored": "tests/corpus",
-    "hello-cross": "templates/default",
-}
-BINARIES = list(CRATES)
+CRATES = {name: ws for name, (ws, _) in FIXTURES.items()}
+BINARIES = [name for name, (_, repro) in FIXTURES.items() if repro]
 # Upstream: crates that bake cargo's OUT_DIR (so the target dir) into the binary. Their
 # two builds may differ there and nowhere else (differs_only_in_target_dir): B's target
 # dir path has the length of A's, and with it read as A's the bytes must be identical
