@@ -37,6 +37,9 @@ in
       ;
   };
   checkOutput = import ./checkOutput.nix { inherit pkgs nixcross; };
+  # Apple's macOS SDK from nixpkgs' apple-sdk source (Apple's licence applies):
+  # appleSdk { version = "15"; } -> path, for darwinSdk or NIXCROSS_DARWIN_SDK.
+  appleSdk = { version ? "15" }: import ./appleSdk.nix { inherit pkgs version; };
   # Lower-level pieces of mkCrossPackages, for builds it does not cover.
   mkZigCache = import ./mkZigCache.nix { inherit pkgs nixcross zig; };
   mkUniversal2 = import ./mkUniversal2.nix { inherit pkgs nixcross; };

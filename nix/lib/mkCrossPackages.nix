@@ -17,9 +17,19 @@
 args:
 let
   lib = pkgs.lib;
-  options = import ./validateOptions.nix (
+  validated = import ./validateOptions.nix (
     args // { hostSystem = pkgs.stdenv.hostPlatform.system; }
   );
+  # darwinSdk = "nixpkgs": Apple's SDK from nixpkgs' apple-sdk source (licence accepted
+  # in validateOptions); a path stays as it is.
+  options =
+    validated
+    // lib.optionalAttrs ((validated.darwinSdk or null) == "nixpkgs") {
+      darwinSdk = import ./appleSdk.nix {
+        inherit pkgs;
+        version = validated.appleSdkVersion or "15";
+      };
+    };
   toolchain = import ./mkToolchain.nix rustBin {
     inherit (options) targets;
     rustToolchain = options.rustToolchain or null;

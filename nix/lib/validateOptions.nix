@@ -21,6 +21,8 @@ in
   androidApi ? null,
   androidNdkVersion ? null,
   darwinSdk ? null,
+  acceptAppleSdkLicense ? false,
+  appleSdkVersion ? "15",
   rustToolchain ? null,
   rustToolchainFile ? null,
   cargoExtraArgs ? "--locked",
@@ -44,6 +46,8 @@ let
     "androidApi"
     "androidNdkVersion"
     "darwinSdk"
+    "acceptAppleSdkLicense"
+    "appleSdkVersion"
     "rustToolchain"
     "rustToolchainFile"
     "cargoExtraArgs"
@@ -94,7 +98,15 @@ let
     }
     {
       bad = darwinSdk != null && !(builtins.isPath darwinSdk || builtins.isString darwinSdk);
-      msg = "darwinSdk must be a path to an unpacked macOS SDK (the directory holding System/Library/Frameworks and usr/lib), or null";
+      msg = "darwinSdk must be a path to an unpacked macOS SDK (the directory holding System/Library/Frameworks and usr/lib), \"nixpkgs\" (nixpkgs' apple-sdk source), or null (nixcross's stubs only)";
+    }
+    {
+      bad = darwinSdk == "nixpkgs" && acceptAppleSdkLicense != true;
+      msg = "darwinSdk = \"nixpkgs\" downloads Apple's macOS SDK (nixpkgs' apple-sdk_${toString appleSdkVersion} source), which is licensed by Apple: read https://www.apple.com/legal/sla/docs/xcode.pdf and pass acceptAppleSdkLicense = true to mkCrossPackages; without an SDK, nixcross's stubs cover CoreFoundation, Security, SystemConfiguration, IOKit, CoreServices, Foundation, AppKit, libobjc and libiconv";
+    }
+    {
+      bad = !(builtins.isString appleSdkVersion) || builtins.match "[0-9]+" appleSdkVersion == null;
+      msg = "appleSdkVersion must be the major version of a nixpkgs apple-sdk_<N> package as a string, e.g. \"15\"";
     }
     {
       bad = rustToolchain != null && rustToolchainFile != null;
@@ -117,8 +129,8 @@ let
       msg = "features must be a list of cargo feature names, e.g. [ \"vendored-openssl\" ]";
     }
     {
-      bad = !(builtins.isBool noDefaultFeatures) || !(builtins.isBool doCheck) || !(builtins.isBool acceptAndroidSdkLicense) || !(builtins.isBool prewarmZigCache);
-      msg = "noDefaultFeatures, doCheck, acceptAndroidSdkLicense and prewarmZigCache must be true or false";
+      bad = !(builtins.isBool noDefaultFeatures) || !(builtins.isBool doCheck) || !(builtins.isBool acceptAndroidSdkLicense) || !(builtins.isBool acceptAppleSdkLicense) || !(builtins.isBool prewarmZigCache);
+      msg = "noDefaultFeatures, doCheck, acceptAndroidSdkLicense, acceptAppleSdkLicense and prewarmZigCache must be true or false";
     }
     {
       bad = !(builtins.isList releaseIncludes && builtins.all (f: builtins.isPath f || builtins.isString f) releaseIncludes);

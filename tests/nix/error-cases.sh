@@ -37,3 +37,9 @@ expect_error "prewarmZigCache must be a boolean" "prewarmZigCache must be true o
   "$v { src = ./.; hostSystem = \"x86_64-linux\"; targets = [ \"x86_64-unknown-linux-musl\" ]; prewarmZigCache = \"yes\"; }"
 expect_error "releaseIncludes must be a list of files" "releaseIncludes must be a list of files" \
   "$v { src = ./.; hostSystem = \"x86_64-linux\"; targets = [ \"x86_64-unknown-linux-musl\" ]; releaseIncludes = ./README.md; }"
+expect_error "darwinSdk = \"nixpkgs\" without accepting Apple's licence names the licence and the switch" "read https://www.apple.com/legal/sla/docs/xcode.pdf and pass acceptAppleSdkLicense = true" \
+  "$v { src = ./.; hostSystem = \"x86_64-linux\"; targets = [ \"aarch64-apple-darwin\" ]; darwinSdk = \"nixpkgs\"; }"
+expect_error "appleSdkVersion must be a major version string" "appleSdkVersion must be the major version" \
+  "$v { src = ./.; hostSystem = \"x86_64-linux\"; targets = [ \"aarch64-apple-darwin\" ]; darwinSdk = \"nixpkgs\"; acceptAppleSdkLicense = true; appleSdkVersion = 15; }"
+expect_error "appleSdk with a version this nixpkgs lacks lists the ones it has" "appleSdkVersion must be one of: 14, 15" \
+  "import ./nix/lib/appleSdk.nix { pkgs = { apple-sdk_14 = { src = \"/s14\"; }; apple-sdk_15 = { src = \"/s15\"; }; apple-sdk = { }; }; version = \"9\"; }"

@@ -52,6 +52,24 @@ in
 builtins.concatLists [
   (check "the table has the eight targets" (builtins.length names == 8))
   (check "valid options come back unchanged" (valid.targets == names && valid.builder or "crane" == "crane"))
+  (check "darwinSdk = \"nixpkgs\" is accepted once Apple's licence is" (
+    (validate {
+      hostSystem = "x86_64-linux";
+      src = ./.;
+      targets = [ "aarch64-apple-darwin" ];
+      darwinSdk = "nixpkgs";
+      acceptAppleSdkLicense = true;
+    }).darwinSdk == "nixpkgs"
+  ))
+  (check "appleSdk takes the unpacked SDK from nixpkgs' apple-sdk_<N>.src" (
+    import ../../nix/lib/appleSdk.nix {
+      pkgs = {
+        apple-sdk_15 = {
+          src = "/nix/store/0000-macOS-SDK-15.5";
+        };
+      };
+    } == "/nix/store/0000-macOS-SDK-15.5"
+  ))
   (check "non-android targets need no licence" (
     (validate {
       hostSystem = "aarch64-linux";
