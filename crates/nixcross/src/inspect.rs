@@ -17,35 +17,6 @@ use crate::fat;
 use crate::stubs;
 use crate::table::{self, Kind, Output, Table, Universal};
 
-/// DLLs every Windows installation has; anything else means the binary needs files
-/// shipped next to it (libgcc_s_seh-1.dll, libwinpthread-1.dll, ...).
-const WINDOWS_SYSTEM_DLLS: &[&str] = &[
-    "kernel32.dll",
-    "ntdll.dll",
-    "advapi32.dll",
-    "bcrypt.dll",
-    "bcryptprimitives.dll",
-    "user32.dll",
-    "ws2_32.dll",
-    "userenv.dll",
-    "shell32.dll",
-    "ole32.dll",
-    "oleaut32.dll",
-    "msvcrt.dll",
-    "ucrtbase.dll",
-    "crypt32.dll",
-    "secur32.dll",
-    "gdi32.dll",
-    "iphlpapi.dll",
-    "dbghelp.dll",
-    "psapi.dll",
-    "synchronization.dll",
-    "ncrypt.dll",
-    "rpcrt4.dll",
-    "mswsock.dll",
-    "comdlg32.dll",
-];
-
 /// What the user's build environment adds to the table's expectations.
 #[derive(Debug, Default, Clone)]
 pub struct Policy {
@@ -242,7 +213,7 @@ pub fn inspect(data: &[u8], expect: &Output, policy: &Policy) -> Report {
                     .iter()
                     .filter(|l| {
                         let l = l.to_ascii_lowercase();
-                        !l.starts_with("api-ms-win-") && !WINDOWS_SYSTEM_DLLS.contains(&l.as_str())
+                        !l.starts_with("api-ms-win-") && !expect.system_libraries.contains(&l)
                     })
                     .cloned()
                     .collect();

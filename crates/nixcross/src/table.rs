@@ -19,6 +19,10 @@ pub struct Table {
     pub ndk_tools: BTreeMap<String, String>,
     pub rule_sets: BTreeMap<String, Vec<Rule>>,
     pub targets: BTreeMap<String, Target>,
+    /// Per OS: libraries every installation has, so outputs may load them (Windows DLLs;
+    /// macOS's list lives with its stubs, stubs/darwin/sources.json).
+    #[serde(default)]
+    pub system_libraries: BTreeMap<String, Vec<String>>,
     /// Outputs made by merging other targets' binaries (universal2-apple-darwin).
     pub universal: BTreeMap<String, Universal>,
 }
@@ -71,6 +75,10 @@ pub struct Output {
     pub min_os_version: Option<String>,
     /// How release bundles pack this target: "tar.gz" or "zip".
     pub archive: String,
+    /// The table's `system_libraries` for this target's OS (filled in by `Table::load`):
+    /// Windows DLLs every installation has, compared lower-case.
+    #[serde(skip)]
+    pub system_libraries: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -147,8 +155,15 @@ pub fn zig_target_for<'a>(
 impl Table {
     pub fn load() -> Table {
         // The table is compiled in and covered by tests; a parse failure is a build bug.
-        let table: Table =
+        let mut table: Table =
             serde_json::from_str(TABLE_JSON).expect("embedded targets.json is valid");
+        for t in table.targets.values_mut() {
+            t.output.system_libraries = table
+                .system_libraries
+                .get(&t.os)
+                .map(|l| l.iter().map(|d| d.to_ascii_lowercase()).collect())
+                .unwrap_or_default();
+        }
         assert_eq!(
             table.schema_version, SCHEMA_VERSION,
             "targets.json schema_version"
@@ -351,6 +366,26 @@ mod tests {
             e.contains("universal2-apple-darwin") && e.contains("x86_64-pc-windows-gnu"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn windows_outputs_get_the_system_dll_list_and_others_none() {
+        // sysinfo imports pdh.dll, powrprof.dll and combase.dll: Windows system DLLs,
+        // which a static output may load; MinGW's runtime DLLs are not among them.
+        let t = Table::load();
+        for (name, target) in &t.targets {
+            let libs = &target.output.system_libraries;
+            if target.os == "windows" {
+                for dll in ["kernel32.dll", "pdh.dll", "powrprof.dll", "combase.dll"] {
+                    assert!(libs.iter().any(|l| l == dll), "{name}: {dll}");
+                }
+                assert!(!libs
+                    .iter()
+                    .any(|l| l.contains("winpthread") || l.contains("gcc")));
+            } else {
+                assert!(libs.is_empty(), "{name}");
+            }
+        }
     }
 
     /// Windows users expect .zip; everyone else gets .tar.gz (what the bundler writes).
