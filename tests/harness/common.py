@@ -23,6 +23,7 @@ FIXTURES = {
     "chrono-local": ("tests/corpus", False),
     "tls-connector": ("tests/corpus", False),
     "sysinfo-memory": ("tests/corpus", False),
+    "date-stamp": ("tests/corpus", True),
     "hello-cross": ("templates/default", True),
 }
 

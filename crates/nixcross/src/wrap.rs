@@ -52,7 +52,7 @@ pub fn plan(
         _ => (raw, false),
     };
     let rules = table.rules_for(target);
-    let mut rewritten = rules::rewrite(&args, &rules, role);
+    let mut rewritten = rules::rewrite_env(&args, &rules, role, env);
     let size: usize = rewritten.args.iter().map(|a| a.len() + 1).sum();
     let use_response_file = used_rsp || size > RESPONSE_FILE_THRESHOLD;
     match target.linker {
@@ -650,7 +650,10 @@ mod tests {
         )
         .unwrap();
         assert!(p.stubs.is_none());
-        assert_eq!(p.args, ["-c", "a.c", "-fno-sanitize=undefined"]);
+        assert_eq!(
+            p.args,
+            ["-c", "a.c", "-Wno-date-time", "-fno-sanitize=undefined"]
+        );
     }
 
     #[test]
