@@ -37,7 +37,8 @@
           # builder = "naersk";                  # crane is the default
           # rustToolchainFile = ./rust-toolchain.toml;
           # features = [ "..." ];
-          # darwinSdk = /path/to/MacOSX.sdk;     # for crates that link Apple frameworks
+          # darwinSdk = /path/to/MacOSX.sdk;     # only for frameworks nixcross has no stub for
+          #                                      # (or "nixpkgs" with acceptAppleSdkLicense = true)
           # releaseIncludes = [ ./README.md ];   # added to every archive of .#release
         }
         # Besides one package per target: .#universal2-apple-darwin (both macOS builds
