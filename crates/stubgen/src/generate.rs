@@ -33,6 +33,7 @@ pub fn generate(sources: &Sources, cache: &Path) -> Result<(Files, Report), Stri
     let mut owner: BTreeMap<String, (String, String)> = BTreeMap::new();
     let mut not_stubbed: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut conflicts: BTreeSet<String> = BTreeSet::new();
+    let mut used_fixes: BTreeSet<String> = BTreeSet::new();
     for c in &sources.crates {
         let id = format!("{} {}", c.name, c.version);
         let data = fetch::crate_file(&c.name, &c.version, &c.sha256, cache)?;
@@ -89,6 +90,17 @@ pub fn generate(sources: &Sources, cache: &Path) -> Result<(Files, Report), Stri
                         *unassigned.entry(d.file.clone()).or_default() += 1;
                         continue;
                     }
+                };
+                if sources.symbols.get(&d.symbol).is_some_and(|f| f.not_on.contains(arch)) {
+                    used_fixes.insert(d.symbol.clone());
+                    continue;
+                }
+                let library = match sources.symbols.get(&d.symbol).and_then(|f| f.library.clone()) {
+                    Some(l) => {
+                        used_fixes.insert(d.symbol.clone());
+                        l
+                    }
+                    None => library,
                 };
                 if !tbd::valid_symbol(&d.symbol) {
                     return Err(format!(
@@ -165,6 +177,16 @@ pub fn generate(sources: &Sources, cache: &Path) -> Result<(Files, Report), Stri
                 ));
             }
         }
+    }
+    let stale: Vec<&String> = sources
+        .symbols
+        .keys()
+        .filter(|s| !used_fixes.contains(*s))
+        .collect();
+    if !stale.is_empty() {
+        return Err(format!(
+            "sources.json corrects symbols no pinned crate declares any more: {stale:?}"
+        ));
     }
     if !conflicts.is_empty() {
         return Err(format!(

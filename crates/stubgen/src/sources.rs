@@ -21,6 +21,12 @@ pub struct Sources {
     /// Keyed by the name crates link (`#[link(name = "CoreFoundation")]`, `-lobjc` -> "objc").
     pub libraries: BTreeMap<String, Library>,
     pub crates: Vec<CrateSource>,
+    /// Corrections to what crates declare, checked against Apple's SDKs: a symbol that
+    /// lives in another library than the block declaring it says, or that no library
+    /// exports on some architectures (a stub exporting it would let a link succeed that
+    /// dyld then fails at launch).
+    #[serde(default)]
+    pub symbols: BTreeMap<String, SymbolFix>,
     /// What every supported macOS has besides the stubbed libraries (zig links libSystem
     /// itself; a user's SDK can link the rest): `nixcross check` accepts these as system.
     pub also_system: AlsoSystem,
@@ -96,6 +102,18 @@ pub struct CrateSource {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct SymbolFix {
+    /// The library that really exports it.
+    #[serde(default)]
+    pub library: Option<String>,
+    /// Rust `target_arch`es on which no library exports it.
+    #[serde(default)]
+    pub not_on: Vec<String>,
+    pub why: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AlsoSystem {
     pub why: String,
     /// Install names under /usr/lib.
@@ -126,6 +144,19 @@ pub fn load(path: &Path) -> Result<Sources, String> {
             path.display(),
             sources.schema_version
         ));
+    }
+    for (sym, fix) in &sources.symbols {
+        if let Some(lib) = &fix.library {
+            if !sources.libraries.contains_key(lib) {
+                return Err(format!("symbols.{sym} names library {lib}, which has no entry in libraries"));
+            }
+        }
+        if let Some(a) = fix.not_on.iter().find(|a| !sources.architectures.contains_key(*a)) {
+            return Err(format!("symbols.{sym}: not_on names unknown architecture {a}"));
+        }
+        if fix.library.is_none() && fix.not_on.is_empty() {
+            return Err(format!("symbols.{sym} neither moves the symbol nor removes it"));
+        }
     }
     for c in &sources.crates {
         if let Some(lib) = &c.library {
