@@ -10,7 +10,8 @@ use crate::error::Error;
 /// ZIG_GLOBAL_CACHE_DIR, then $XDG_CACHE_HOME or $HOME/.cache, then $TMPDIR.
 pub fn cache_dir(env: &dyn Fn(&str) -> Option<String>) -> Result<PathBuf, Error> {
     if let Some(dir) = env("NIXCROSS_CACHE_DIR").filter(|s| !s.is_empty()) {
-        let dir = PathBuf::from(dir);
+        // zig and the linker run in other directories: the cache path must be absolute.
+        let dir = absolute(Path::new(&dir))?;
         return match writable(&dir) {
             Ok(()) => Ok(dir),
             Err(why) => Err(Error::NoWritableCache {
@@ -31,7 +32,7 @@ pub fn cache_dir(env: &dyn Fn(&str) -> Option<String>) -> Result<PathBuf, Error>
     let tmp = env("TMPDIR")
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "/tmp".into());
-    candidates.push(Path::new(&tmp).join(format!("nixcross-zig-cache-{}", uid())));
+    let shared = Path::new(&tmp).join(format!("nixcross-zig-cache-{}", uid()));
     let mut tried = Vec::new();
     for dir in candidates {
         match writable(&dir) {
@@ -39,7 +40,71 @@ pub fn cache_dir(env: &dyn Fn(&str) -> Option<String>) -> Result<PathBuf, Error>
             Err(why) => tried.push((dir, why)),
         }
     }
-    Err(Error::NoWritableCache { tried })
+    // $TMPDIR is shared with other users: anyone may have made this name first.
+    match private_dir(&shared).and_then(|()| writable(&shared)) {
+        Ok(()) => Ok(shared),
+        Err(why) => {
+            tried.push((shared, why));
+            Err(Error::NoWritableCache { tried })
+        }
+    }
+}
+
+/// Makes `dir` (mode 0700) or accepts it only if it is a real directory, not a symlink,
+/// owned by this user and writable by nobody else: what zig finds in its cache goes into
+/// the binaries, so a directory another user can write is never used.
+fn private_dir(dir: &Path) -> Result<(), String> {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+    match fs::DirBuilder::new().mode(0o700).create(dir) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(e.to_string()),
+    }
+    let meta = fs::symlink_metadata(dir).map_err(|e| e.to_string())?;
+    judge_shared(
+        meta.file_type().is_symlink(),
+        meta.is_dir(),
+        meta.uid(),
+        meta.mode(),
+        uid(),
+    )
+}
+
+/// The rule for a cache directory in a shared place, from its metadata.
+fn judge_shared(symlink: bool, dir: bool, owner: u32, mode: u32, me: u32) -> Result<(), String> {
+    if symlink {
+        return Err(
+            "it is a symbolic link, which another user could point anywhere; not used".into(),
+        );
+    }
+    if !dir {
+        return Err("it is not a directory".into());
+    }
+    if owner != me {
+        return Err(format!(
+            "it belongs to uid {owner}, not to you (uid {me}); another user's files would go into your binaries, so it is not used"
+        ));
+    }
+    if mode & 0o022 != 0 {
+        return Err(format!(
+            "it is writable by group or others (mode {:o}), so it is not used",
+            mode & 0o777
+        ));
+    }
+    Ok(())
+}
+
+/// `dir` made absolute against the current directory.
+pub fn absolute(dir: &Path) -> Result<PathBuf, Error> {
+    if dir.is_absolute() {
+        return Ok(dir.to_path_buf());
+    }
+    std::env::current_dir()
+        .map(|cwd| cwd.join(dir))
+        .map_err(|source| Error::Io {
+            what: "finding the current directory".into(),
+            source,
+        })
 }
 
 /// Creates `dir` if needed and proves we can create files in it.
@@ -103,6 +168,44 @@ mod tests {
         for p in ["/proc/a", "/proc/b", "/proc/c"] {
             assert!(e.contains(p), "{e}");
         }
+    }
+
+    /// With HOME unusable (CI runners, service accounts) the cache falls back to
+    /// $TMPDIR, which other users share: a directory they made there must not be used.
+    #[test]
+    fn the_tmpdir_fallback_is_private_and_refuses_what_others_could_write() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let env = env_of(&[
+            ("HOME", "/proc/homeless-shelter"),
+            ("TMPDIR", tmp.path().to_str().unwrap()),
+        ]);
+        let dir = cache_dir(&env).unwrap();
+        let mode = fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700, "made private");
+        // Writable by others (as if made by another user with mode 0777): refused.
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o777)).unwrap();
+        let e = cache_dir(&env).unwrap_err().to_string();
+        assert!(
+            e.contains("writable by group or others") && e.contains("NIXCROSS_CACHE_DIR"),
+            "{e}"
+        );
+        // A symlink to someone else's directory: refused.
+        fs::remove_dir_all(&dir).unwrap();
+        let elsewhere = tmp.path().join("elsewhere");
+        fs::create_dir(&elsewhere).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, &dir).unwrap();
+        let e = cache_dir(&env).unwrap_err().to_string();
+        assert!(e.contains("symbolic link"), "{e}");
+    }
+
+    #[test]
+    fn a_shared_cache_directory_of_another_user_is_refused() {
+        let e = judge_shared(false, true, 1001, 0o40700, 1000).unwrap_err();
+        assert!(e.contains("uid 1001") && e.contains("uid 1000"), "{e}");
+        assert!(judge_shared(false, true, 1000, 0o40700, 1000).is_ok());
+        assert!(judge_shared(false, true, 1000, 0o40770, 1000).is_err());
+        assert!(judge_shared(false, false, 1000, 0o100600, 1000).is_err());
     }
 
     #[test]

@@ -31,16 +31,23 @@ fn private(rel: &Path) -> bool {
         || s == "nixcross/bin"
         || s == "nixcross/tmp"
         || s.starts_with("nixcross/lock-")
+        || s.starts_with("nixcross/seeding-")
 }
 
-/// Copies `from` into `to`, making everything writable (a Nix store copy is read-only and
-/// zig rewrites its manifests). Files already in `to` are kept; each file is written
-/// under a temporary name and renamed, so a concurrent reader never sees half a file.
-fn copy_tree(from: &Path, to: &Path, rel: &Path) -> Result<u64, Error> {
+/// How one file is copied (a parameter so that tests can make copies fail part-way).
+type CopyFile<'a> = &'a dyn Fn(&Path, &Path) -> std::io::Result<u64>;
+
+fn copy_file(src: &Path, dst: &Path) -> std::io::Result<u64> {
+    fs::copy(src, dst)
+}
+
+/// Copies the files of `from` below `rel` into `to` (an empty staging directory),
+/// writable (a Nix store copy is read-only and zig rewrites its manifests), keeping
+/// time stamps (as cp -p: a copied artifact is then told apart from one zig rebuilt).
+fn stage_tree(from: &Path, to: &Path, rel: &Path, copy: CopyFile) -> Result<u64, Error> {
     let src = from.join(rel);
     let dst = to.join(rel);
     fs::create_dir_all(&dst).map_err(io(format!("creating {}", dst.display())))?;
-    let _ = fs::set_permissions(&dst, fs::Permissions::from_mode(0o755));
     let mut bytes = 0;
     for entry in fs::read_dir(&src).map_err(io(format!("reading {}", src.display())))? {
         let entry = entry.map_err(io(format!("reading {}", src.display())))?;
@@ -51,44 +58,115 @@ fn copy_tree(from: &Path, to: &Path, rel: &Path) -> Result<u64, Error> {
         let kind = entry
             .file_type()
             .map_err(io(format!("reading {}", entry.path().display())))?;
-        let target = to.join(&rel);
         if kind.is_dir() {
-            bytes += copy_tree(from, to, &rel)?;
-        } else if kind.is_file() && !target.exists() {
-            let tmp = target.with_extension(format!("nixcross-copy-{}", std::process::id()));
-            let n = fs::copy(entry.path(), &tmp)
+            bytes += stage_tree(from, to, &rel, copy)?;
+        } else if kind.is_file() {
+            let target = to.join(&rel);
+            let n = copy(&entry.path(), &target)
                 .map_err(io(format!("copying {}", entry.path().display())))?;
-            let mode = if entry
-                .metadata()
-                .map(|m| m.mode() & 0o111 != 0)
-                .unwrap_or(false)
-            {
+            let meta = entry.metadata().ok();
+            let mode = if meta.as_ref().is_some_and(|m| m.mode() & 0o111 != 0) {
                 0o755
             } else {
                 0o644
             };
-            fs::set_permissions(&tmp, fs::Permissions::from_mode(mode))
-                .map_err(io(format!("setting permissions of {}", tmp.display())))?;
-            // Keep the time stamp (as cp -p): a copied artifact is then told apart from
-            // one zig rebuilt, and zig's cache manifests see the time they recorded.
-            if let Ok(modified) = entry.metadata().and_then(|m| m.modified()) {
+            fs::set_permissions(&target, fs::Permissions::from_mode(mode))
+                .map_err(io(format!("setting permissions of {}", target.display())))?;
+            if let Some(modified) = meta.and_then(|m| m.modified().ok()) {
                 let _ = fs::File::options()
                     .write(true)
-                    .open(&tmp)
+                    .open(&target)
                     .and_then(|f| f.set_modified(modified));
             }
-            fs::rename(&tmp, &target).map_err(io(format!("writing {}", target.display())))?;
             bytes += n;
         }
     }
     Ok(bytes)
 }
 
+/// Every file below `dir`, relative to it.
+fn files_below(dir: &Path, rel: &Path, out: &mut Vec<PathBuf>) -> Result<(), Error> {
+    let here = dir.join(rel);
+    for entry in fs::read_dir(&here).map_err(io(format!("reading {}", here.display())))? {
+        let entry = entry.map_err(io(format!("reading {}", here.display())))?;
+        let rel = rel.join(entry.file_name());
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            files_below(dir, &rel, out)?;
+        } else {
+            out.push(rel);
+        }
+    }
+    Ok(())
+}
+
+/// The order a staged file is moved into the cache: artifacts, then zig's manifests
+/// (h/), which point at them, then nixcross's warm markers, which say all is there. A
+/// reader that sees a manifest or a marker then finds everything it refers to.
+fn commit_rank(rel: &Path) -> u8 {
+    if rel.starts_with("nixcross") {
+        2
+    } else if rel.starts_with("h") {
+        1
+    } else {
+        0
+    }
+}
+
+/// Moves the staged files into `cache` (renames within one file system), keeping files
+/// the cache already has. If a move fails, the ones already made are undone, so the
+/// cache is as it was.
+fn commit(staging: &Path, cache: &Path) -> Result<(), Error> {
+    let mut files = Vec::new();
+    files_below(staging, Path::new(""), &mut files)?;
+    files.sort_by_key(|f| commit_rank(f));
+    let mut moved: Vec<PathBuf> = Vec::new();
+    let mut made_dirs: Vec<PathBuf> = Vec::new();
+    let result = (|| -> Result<(), Error> {
+        for rel in &files {
+            let target = cache.join(rel);
+            if target.exists() {
+                continue;
+            }
+            let parent = target.parent().expect("a file in the cache has a parent");
+            if !parent.is_dir() {
+                let mut missing = Vec::new();
+                let mut p = parent;
+                while !p.is_dir() {
+                    missing.push(p.to_path_buf());
+                    p = p.parent().expect("the cache exists");
+                }
+                fs::create_dir_all(parent).map_err(io(format!("creating {}", parent.display())))?;
+                made_dirs.extend(missing);
+            }
+            fs::rename(staging.join(rel), &target)
+                .map_err(io(format!("moving a seeded file to {}", target.display())))?;
+            moved.push(target);
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        for f in moved.iter().rev() {
+            let _ = fs::remove_file(f);
+        }
+        made_dirs.sort_by_key(|d| std::cmp::Reverse(d.components().count()));
+        for d in made_dirs {
+            let _ = fs::remove_dir(d);
+        }
+    }
+    result
+}
+
 use std::os::unix::fs::MetadataExt;
 
 /// Fills `cache` from the prewarmed `seed` if the seed holds zig's libc for `key`.
-/// Returns false (after a warning) when it does not, so zig builds it as usual.
+/// Returns false (after a warning) when it does not, so zig builds it as usual. The seed
+/// is first copied into a staging directory inside the cache, then moved in, markers
+/// last: a copy that fails (a full disk, an unreadable file) leaves the cache as it was.
 pub fn seed(seed: &Path, cache: &Path, key: &str) -> Result<bool, Error> {
+    seed_with(seed, cache, key, &copy_file)
+}
+
+fn seed_with(seed: &Path, cache: &Path, key: &str, copy: CopyFile) -> Result<bool, Error> {
     if !seed.is_dir() {
         return Err(Error::Usage(format!(
             "NIXCROSS_PREWARMED_CACHE={} is not a directory; make it with 'nixcross prewarm --target <target> --out {}' or unset it",
@@ -103,7 +181,23 @@ pub fn seed(seed: &Path, cache: &Path, key: &str) -> Result<bool, Error> {
         );
         return Ok(false);
     }
-    let bytes = copy_tree(seed, cache, Path::new(""))?;
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let staging = cache
+        .join("nixcross")
+        .join(format!("seeding-{}-{nanos}", std::process::id()));
+    let staged = stage_tree(seed, &staging, Path::new(""), copy);
+    let result = staged.and_then(|bytes| commit(&staging, cache).map(|()| bytes));
+    let _ = fs::remove_dir_all(&staging);
+    let bytes = result.map_err(|e| {
+        Error::Check(format!(
+            "copying zig's prebuilt libc from NIXCROSS_PREWARMED_CACHE={} failed, and the cache {} is unchanged: {e}",
+            seed.display(),
+            cache.display()
+        ))
+    })?;
     eprintln!(
         "nixcross: first link for {key}: copied zig's prebuilt libc ({} MB) from {}",
         bytes / 1_000_000,
@@ -273,6 +367,75 @@ mod tests {
             e.contains("NIXCROSS_PREWARMED_CACHE") && e.contains("nixcross prewarm"),
             "{e}"
         );
+    }
+
+    /// A copy that fails part-way (a full disk, an unreadable file) must leave the cache
+    /// as it was: no marker, no manifest without its archive. Before, markers could land
+    /// first and every later link failed on a missing libc.a until the cache was deleted.
+    #[test]
+    fn a_seed_copy_that_fails_part_way_leaves_the_cache_as_it_was() {
+        let d = tempfile::tempdir().unwrap();
+        let (seed_dir, cache) = (d.path().join("seed"), d.path().join("cache"));
+        tree(
+            &seed_dir,
+            &[
+                ("h/abc.txt", "manifest"),
+                ("nixcross/warm-k", ""),
+                ("o/abc/crt1.o", "crt"),
+                ("o/abc/libc.a", "archive"),
+                ("o/def/libunwind.a", "unwind"),
+            ],
+        );
+        tree(&cache, &[("o/mine/keep", "mine")]);
+        let before = listing(&cache);
+        for fail_at in 1..=5 {
+            let n = std::cell::Cell::new(0);
+            let failing = |src: &Path, dst: &Path| {
+                n.set(n.get() + 1);
+                if n.get() == fail_at {
+                    Err(std::io::Error::from_raw_os_error(28)) // ENOSPC
+                } else {
+                    fs::copy(src, dst)
+                }
+            };
+            let e = seed_with(&seed_dir, &cache, "k", &failing)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains("unchanged") && e.contains("No space left"),
+                "{e}"
+            );
+            assert_eq!(listing(&cache), before, "failing at copy {fail_at}");
+        }
+        // And a later seed succeeds.
+        assert!(seed(&seed_dir, &cache, "k").unwrap());
+        assert!(marker(&cache, "k").exists());
+        assert_eq!(
+            fs::read_to_string(cache.join("o/abc/libc.a")).unwrap(),
+            "archive"
+        );
+    }
+
+    #[test]
+    fn markers_and_manifests_are_moved_in_after_the_artifacts() {
+        let mut files: Vec<PathBuf> = ["nixcross/warm-k", "h/a.txt", "o/a/libc.a", "z/x"]
+            .iter()
+            .map(PathBuf::from)
+            .collect();
+        files.sort_by_key(|f| commit_rank(f));
+        let ranks: Vec<u8> = files.iter().map(|f| commit_rank(f)).collect();
+        assert_eq!(ranks, [0, 0, 1, 2]);
+        assert_eq!(files.last().unwrap(), Path::new("nixcross/warm-k"));
+    }
+
+    fn listing(dir: &Path) -> Vec<String> {
+        let mut v = Vec::new();
+        if dir.exists() {
+            files_below(dir, Path::new(""), &mut v).unwrap();
+        }
+        let mut v: Vec<String> = v.iter().map(|p| p.display().to_string()).collect();
+        v.sort();
+        v
     }
 
     #[test]
