@@ -16,6 +16,7 @@ mod linkreq;
 mod prewarm;
 mod respfile;
 mod rules;
+mod signals;
 mod stubs;
 mod table;
 mod universal;
@@ -150,7 +151,17 @@ fn main() -> ExitCode {
         .unwrap_or("");
     let result = match envcmd::parse_link_name(&table, argv0) {
         Some((target, role)) => run_tool(&table, target, role, argv[1..].to_vec()),
-        None => subcommand(&table, Cli::parse_from(&argv)),
+        None if argv0.starts_with("nixcross-") => Err(error::Error::Usage(format!(
+            "called as '{argv0}', which names no target and role nixcross knows (nixcross-<target>-<role>, roles cc, c++, linker, ar, ranlib, dlltool; 'nixcross targets' lists the targets); make the links with 'nixcross links --dir DIR'"
+        ))),
+        None => {
+            // Tool output piped into `head` ends quietly, as other Unix tools do.
+            // SAFETY: restores the default SIGPIPE action before any output.
+            unsafe {
+                libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+            }
+            subcommand(&table, Cli::parse_from(&argv))
+        }
     };
     match result {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
@@ -225,6 +236,7 @@ fn subcommand(table: &Table, cli: Cli) -> Result<i32, Error> {
             Ok(0)
         }
         Command::Links { dir, targets } => {
+            let dir = cache::absolute(&dir)?;
             let exe = std::env::current_exe()
                 .and_then(std::fs::canonicalize)
                 .map_err(|source| Error::Io {

@@ -105,6 +105,40 @@ pub fn write_zig_arg(arg: &str) -> Option<String> {
     Some(s)
 }
 
+/// Options whose next argument is a value: `-install_name @rpath/libfoo.dylib` (CMake),
+/// `-rpath @loader_path/..`, `-Xlinker @executable_path/..` are macOS paths, not
+/// response files.
+const TAKES_A_VALUE: &[&str] = &[
+    "-install_name",
+    "-rpath",
+    "-Xlinker",
+    "-Xclang",
+    "-Xassembler",
+    "-Xpreprocessor",
+    "-o",
+    "-MF",
+    "-MT",
+    "-MQ",
+    "-include",
+    "-framework",
+    "-weak_framework",
+    "-exported_symbols_list",
+    "-unexported_symbols_list",
+];
+
+/// Whether `arg`, following `prev`, is a response file: as clang and GNU tools decide,
+/// an `@path` naming a file that exists (anything else, `@loader_path/..`, goes on as it
+/// is), and never the value of an option.
+fn is_response_file(prev: Option<&str>, arg: &str) -> Option<String> {
+    let path = arg.strip_prefix('@').filter(|p| !p.is_empty())?;
+    if prev.is_some_and(|p| TAKES_A_VALUE.contains(&p)) {
+        return None;
+    }
+    std::fs::metadata(path)
+        .is_ok_and(|m| m.is_file())
+        .then(|| path.to_string())
+}
+
 /// Replaces every `@file` argument by the arguments it holds, recursively.
 /// Returns whether any response file was read.
 pub fn expand(args: Vec<String>) -> Result<(Vec<String>, bool), Error> {
@@ -120,12 +154,15 @@ fn expand_into(
     used: &mut bool,
     depth: usize,
 ) -> Result<(), Error> {
+    let mut prev: Option<String> = None;
     for arg in args {
-        let Some(path) = arg.strip_prefix('@').filter(|p| !p.is_empty()) else {
+        let Some(path) = is_response_file(prev.as_deref(), &arg) else {
+            prev = Some(arg.clone());
             out.push(arg);
             continue;
         };
-        let path = Path::new(path);
+        prev = None;
+        let path = Path::new(&path);
         let err = |problem: String| Error::ResponseFile {
             path: path.to_path_buf(),
             problem,
@@ -171,6 +208,41 @@ mod tests {
     fn parses_quotes_and_joins_adjacent_parts() {
         assert_eq!(parse("'a b'\"c d\" e'f'").unwrap(), v(&["a bc d", "ef"]));
         assert_eq!(parse("'' x").unwrap(), v(&["", "x"]));
+    }
+
+    #[test]
+    fn at_arguments_that_are_macos_paths_are_not_response_files() {
+        // CMake passes -install_name @rpath/libfoo.dylib; -rpath @loader_path/.. and
+        // -Xlinker @executable_path/.. are common too: zig takes all three as they are.
+        let d = tempfile::tempdir().unwrap();
+        let rsp = d.path().join("args");
+        std::fs::write(&rsp, "-lfoo\n").unwrap();
+        let rsp_arg = format!("@{}", rsp.display());
+        let input = v(&[
+            "-install_name",
+            "@rpath/libfoo.dylib",
+            "-Xlinker",
+            "@executable_path/../lib",
+            "@loader_path/..",
+            "-o",
+            &rsp_arg,
+            &rsp_arg,
+        ]);
+        let (out, used) = expand(input).unwrap();
+        assert!(used);
+        assert_eq!(
+            out,
+            v(&[
+                "-install_name",
+                "@rpath/libfoo.dylib",
+                "-Xlinker",
+                "@executable_path/../lib",
+                "@loader_path/..",
+                "-o",
+                &rsp_arg,
+                "-lfoo",
+            ])
+        );
     }
 
     #[test]
@@ -303,10 +375,22 @@ mod tests {
     }
 
     #[test]
-    fn missing_response_file_names_the_file() {
-        let e = expand(v(&["@/nonexistent/args.rsp"]))
+    fn an_at_argument_naming_no_file_is_passed_on_as_clang_does() {
+        // clang and GNU ld leave an @argument they cannot read as it is; zig then says
+        // what is wrong with it.
+        let (out, used) = expand(v(&["@/nonexistent/args.rsp"])).unwrap();
+        assert_eq!(out, v(&["@/nonexistent/args.rsp"]));
+        assert!(!used);
+    }
+
+    #[test]
+    fn an_unreadable_response_file_names_the_file() {
+        let d = tempfile::tempdir().unwrap();
+        let f = d.path().join("bad.rsp");
+        std::fs::write(&f, b"\xff\xfe not utf-8").unwrap();
+        let e = expand(v(&[&format!("@{}", f.display())]))
             .unwrap_err()
             .to_string();
-        assert!(e.contains("/nonexistent/args.rsp"), "{e}");
+        assert!(e.contains("bad.rsp") && e.contains("UTF-8"), "{e}");
     }
 }

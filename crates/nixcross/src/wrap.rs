@@ -12,6 +12,7 @@ use crate::linkreq;
 use crate::prewarm;
 use crate::respfile;
 use crate::rules::{self, Fired, Role};
+use crate::signals;
 use crate::stubs;
 use crate::table::{LinkerKind, Table, Target};
 
@@ -68,6 +69,7 @@ pub fn plan(
             let cache = cache::cache_dir(env)?;
             let mut prefix = tool.clone();
             if matches!(role, Role::Cc | Role::Cxx | Role::Linker) {
+                own_target_flag(&mut rewritten.args, zig_target, target_name, role)?;
                 prefix.extend(["-target".to_string(), zig_target.to_string()]);
                 darwin_sdk_args(target, role, env, &mut rewritten.args);
             }
@@ -110,10 +112,15 @@ pub fn plan(
                         role: role.name().into(),
                         target: target_name.into(),
                     })?;
-            let api = env("NIXCROSS_ANDROID_API")
-                .and_then(|s| s.parse::<u32>().ok())
-                .or(target.android_api)
-                .expect("android targets have android_api");
+            let api = match env("NIXCROSS_ANDROID_API").filter(|s| !s.is_empty()) {
+                Some(s) => s.trim().parse::<u32>().map_err(|_| {
+                    Error::Usage(format!(
+                        "NIXCROSS_ANDROID_API='{s}' is not an API level; set a number such as 21 or 30, or unset it for the table's {}",
+                        target.android_api.unwrap_or(21)
+                    ))
+                })?,
+                None => target.android_api.expect("android targets have android_api"),
+            };
             let tool = tool_pattern
                 .replace(
                     "{triple}",
@@ -146,6 +153,28 @@ pub fn plan(
     }
 }
 
+/// A `-target` a build system passes itself: the table's wins, so the same one is
+/// dropped, and another one is an error (silently building for either target would
+/// give a binary for the wrong platform).
+fn own_target_flag(
+    args: &mut Vec<String>,
+    zig_target: &str,
+    target_name: &str,
+    role: Role,
+) -> Result<(), Error> {
+    while let Some(i) = args.iter().position(|a| a == "-target") {
+        let value = args.get(i + 1).cloned().unwrap_or_default();
+        if value != zig_target {
+            return Err(Error::Usage(format!(
+                "the caller passes -target {value}, but this is nixcross's {} for {target_name}, which compiles for {zig_target}: use the nixcross-<target>-<role> tool of the target you mean, or remove -target",
+                role.name()
+            )));
+        }
+        args.drain(i..(i + 2).min(args.len()));
+    }
+    Ok(())
+}
+
 /// Frameworks for macOS targets come from an SDK the user provides (zig ships none).
 fn darwin_sdk_args(target: &Target, role: Role, env: Env, args: &mut Vec<String>) {
     if target.os != "macos" {
@@ -170,7 +199,12 @@ pub fn find_zig(env: Env) -> Result<PathBuf, Error> {
     let path = env("PATH").unwrap_or_default();
     for dir in std::env::split_paths(&path) {
         let candidate = dir.join("zig");
-        if candidate.is_file() {
+        // As a shell would: a zig that cannot be executed does not hide one further on.
+        let executable = fs::metadata(&candidate).is_ok_and(|m| {
+            use std::os::unix::fs::PermissionsExt;
+            m.is_file() && m.permissions().mode() & 0o111 != 0
+        });
+        if executable {
             return fs::canonicalize(&candidate).map_err(|e| Error::ZigNotFound {
                 tried: format!("{}: {e}", candidate.display()),
             });
@@ -206,6 +240,73 @@ fn ndk_bin(target: &str, env: Env) -> Result<PathBuf, Error> {
     Ok(bin)
 }
 
+/// Symlinks, without single quotes in their own path, to the paths of arguments that
+/// hold one; removed with the response files after zig ran.
+struct QuoteAliases {
+    dir: PathBuf,
+    stamp: u128,
+    by_target: Vec<(String, PathBuf)>,
+    links: Vec<PathBuf>,
+}
+
+impl QuoteAliases {
+    fn new(cache_tmp: &Path, stamp: u128) -> QuoteAliases {
+        let dir = if cache_tmp.to_string_lossy().contains('\'') {
+            std::env::temp_dir()
+        } else {
+            cache_tmp.to_path_buf()
+        };
+        QuoteAliases {
+            dir,
+            stamp,
+            by_target: vec![],
+            links: vec![],
+        }
+    }
+
+    /// `arg`, with the part of its path up to the last component holding a `'` replaced
+    /// by a symlink to it; unchanged if it holds no `'`, is no absolute path (also after
+    /// `-L`), or the link cannot be made.
+    fn alias(&mut self, arg: &str) -> String {
+        if !arg.contains('\'') || self.dir.to_string_lossy().contains('\'') {
+            return arg.to_string();
+        }
+        let (flag, path) = match arg.strip_prefix("-L") {
+            Some(p) => ("-L", p),
+            None => ("", arg),
+        };
+        if !path.starts_with('/') {
+            return arg.to_string();
+        }
+        let cut = match path.rfind('\'') {
+            Some(q) => path[q..].find('/').map_or(path.len(), |i| q + i),
+            None => return arg.to_string(),
+        };
+        let (target, rest) = path.split_at(cut);
+        if !Path::new(target).exists() {
+            return arg.to_string();
+        }
+        let link = match self.by_target.iter().find(|(t, _)| t == target) {
+            Some((_, l)) => l.clone(),
+            None => {
+                let l = self.dir.join(format!(
+                    "q-{}-{}-{}",
+                    std::process::id(),
+                    self.stamp,
+                    self.by_target.len()
+                ));
+                if std::os::unix::fs::symlink(target, &l).is_err() {
+                    return arg.to_string();
+                }
+                self.links.push(l.clone());
+                self.by_target.push((target.to_string(), l.clone()));
+                l
+            }
+        };
+        format!("{flag}{}{rest}", link.display())
+    }
+}
+
 /// Shell-style quoting for the printed command line.
 pub fn quote(arg: &str) -> String {
     if !arg.is_empty()
@@ -231,15 +332,29 @@ pub fn execute(plan: Plan, env: Env) -> Result<i32, Error> {
     let mut rsp_paths: Vec<PathBuf> = Vec::new();
     let mut final_args = plan.prefix.clone();
     if plan.use_response_file {
+        // The writable cache, also for the NDK (whose plans have no zig cache).
         let dir = match &plan.cache {
             Some(c) => c.join("nixcross/tmp"),
-            None => std::env::temp_dir(),
+            None => cache::cache_dir(env)
+                .map(|c| c.join("nixcross/tmp"))
+                .unwrap_or_else(|_| std::env::temp_dir()),
         };
         fs::create_dir_all(&dir).map_err(io(format!("creating {}", dir.display())))?;
         let nanos = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_nanos())
             .unwrap_or(0);
+        // zig's reader cannot carry a single quote at all. A path holding one
+        // (/home/o'brien/...) is reached through a symlink without it instead, so that
+        // thousands of such inputs do not all land on the command line (E2BIG).
+        let mut aliases = QuoteAliases::new(&dir, nanos);
+        let args: Vec<String> = match plan.cache {
+            Some(_) => plan.args.iter().map(|a| aliases.alias(a)).collect(),
+            None => plan.args.clone(),
+        };
+        for link in &aliases.links {
+            rsp_paths.push(link.clone());
+        }
         // Runs of encodable arguments go to response files, in order; an argument zig's
         // reader cannot carry (a single quote) goes on the command line between them.
         let mut chunk = String::new();
@@ -258,7 +373,7 @@ pub fn execute(plan: Plan, env: Env) -> Result<i32, Error> {
             rsp_paths.push(path);
             Ok(())
         };
-        for a in &plan.args {
+        for a in &args {
             let encoded = match plan.cache {
                 Some(_) => respfile::write_zig_arg(a),
                 None => Some(respfile::write(std::slice::from_ref(a))),
@@ -297,15 +412,23 @@ pub fn execute(plan: Plan, env: Env) -> Result<i32, Error> {
             eprint!("{text}");
         }
         if let Some(path) = log_file {
-            // cargo hides a successful linker's stderr; a log file shows what ran.
+            // cargo hides a successful linker's stderr; a log file shows what ran. A log
+            // that cannot be written must not fail the build: warn, once per cache.
             use std::io::Write;
-            let mut f = fs::OpenOptions::new()
+            let written = fs::OpenOptions::new()
                 .create(true)
                 .append(true)
                 .open(&path)
-                .map_err(io(format!("opening NIXCROSS_LOG={path}")))?;
-            f.write_all(text.as_bytes())
-                .map_err(io(format!("writing NIXCROSS_LOG={path}")))?;
+                .and_then(|mut f| f.write_all(text.as_bytes()));
+            if let Err(e) = written {
+                warn_once(
+                    plan.cache.as_deref(),
+                    &format!("log-unwritable-{}", short_hash(&path)),
+                    &format!(
+                        "NIXCROSS_LOG={path} cannot be written ({e}); going on without the log"
+                    ),
+                );
+            }
         }
     }
     let mut cmd = Command::new(&plan.program);
@@ -331,7 +454,39 @@ pub fn execute(plan: Plan, env: Env) -> Result<i32, Error> {
     for p in rsp_paths {
         let _ = fs::remove_file(p);
     }
-    result
+    match result? {
+        Exit::Code(code) => Ok(code),
+        // zig was killed: die of the same signal, as a shell or make expects.
+        Exit::Signal(sig) => Ok(signals::die_of(sig)),
+    }
+}
+
+/// How zig ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Code(i32),
+    Signal(i32),
+}
+
+/// Prints `msg` as a warning unless a marker named `key` in the cache says it was printed
+/// before (compilers run thousands of times per build; one warning is enough).
+fn warn_once(cache: Option<&Path>, key: &str, msg: &str) {
+    if let Some(cache) = cache {
+        let marker = cache.join("nixcross").join(key);
+        if marker.exists() {
+            return;
+        }
+        let _ = fs::create_dir_all(cache.join("nixcross"));
+        let _ = File::create(&marker);
+    }
+    eprintln!("nixcross: warning: {msg}");
+}
+
+fn short_hash(s: &str) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    s.hash(&mut h);
+    format!("{:016x}", h.finish())
 }
 
 fn cmd_exec(cmd: &mut Command) -> std::io::Error {
@@ -355,12 +510,22 @@ fn is_warm(cache: &Path, key: &str) -> bool {
     prewarm::marker(cache, key).exists()
 }
 
-fn run(cmd: &mut Command) -> Result<i32, Error> {
+/// Runs zig and waits for it. zig dies with nixcross (PR_SET_PDEATHSIG), and signals
+/// nixcross gets meanwhile (Ctrl-C, a build tool's SIGTERM) are passed on to zig, so a
+/// killed build leaves no zig writing into the cache behind it.
+fn run(cmd: &mut Command) -> Result<Exit, Error> {
     use std::os::unix::process::ExitStatusExt;
-    let status = cmd.status().map_err(|source| exec_error(cmd, source))?;
-    Ok(status
-        .code()
-        .unwrap_or_else(|| 128 + status.signal().unwrap_or(0)))
+    signals::die_with_parent(cmd);
+    let child = cmd.spawn().map_err(|source| exec_error(cmd, source))?;
+    let status = signals::wait_forwarding(child).map_err(|source| Error::Io {
+        what: format!("waiting for {}", cmd.get_program().to_string_lossy()),
+        source,
+    })?;
+    Ok(match (status.code(), status.signal()) {
+        (Some(code), _) => Exit::Code(code),
+        (None, Some(sig)) => Exit::Signal(sig),
+        (None, None) => Exit::Code(1),
+    })
 }
 
 /// The first link for a zig target builds libc, compiler-rt and libunwind into the cache.
@@ -372,7 +537,7 @@ fn run_warming(
     cache: &Path,
     key: &str,
     seed: Option<&Path>,
-) -> Result<i32, Error> {
+) -> Result<Exit, Error> {
     let dir = cache.join("nixcross");
     let marker = prewarm::marker(cache, key);
     if marker.exists() {
@@ -382,8 +547,7 @@ fn run_warming(
     fs::create_dir_all(&dir).map_err(io(format!("creating {}", dir.display())))?;
     let lock_path = dir.join(format!("lock-{key}"));
     let lock = File::create(&lock_path).map_err(io(format!("creating {}", lock_path.display())))?;
-    lock.lock()
-        .map_err(io(format!("locking {}", lock_path.display())))?;
+    wait_for_lock(&lock, &lock_path, key)?;
     if marker.exists() {
         drop(lock);
         return run(cmd);
@@ -398,11 +562,49 @@ fn run_warming(
         "nixcross: first link for {key}: zig is building its libc into {} (once per cache)",
         cache.display()
     );
-    let code = run(cmd)?;
-    if code == 0 {
+    let exit = run(cmd)?;
+    if exit == Exit::Code(0) {
         File::create(&marker).map_err(io(format!("creating {}", marker.display())))?;
     }
-    Ok(code)
+    Ok(exit)
+}
+
+/// Longest a link waits for another one's first link (zig building libc: a minute or
+/// two, much longer on a loaded machine) before giving up with an error.
+const LOCK_WAIT_LIMIT: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Takes the first-link lock; if another link holds it, says once what it waits for.
+fn wait_for_lock(lock: &File, path: &Path, key: &str) -> Result<(), Error> {
+    use std::fs::TryLockError;
+    let started = std::time::Instant::now();
+    let mut said = false;
+    loop {
+        match lock.try_lock() {
+            Ok(()) => return Ok(()),
+            Err(TryLockError::WouldBlock) => {}
+            Err(TryLockError::Error(source)) => {
+                return Err(Error::Io {
+                    what: format!("locking {}", path.display()),
+                    source,
+                })
+            }
+        }
+        if !said {
+            eprintln!(
+                "nixcross: waiting for another link, which is building zig's libc for {key} (lock {})",
+                path.display()
+            );
+            said = true;
+        }
+        if started.elapsed() > LOCK_WAIT_LIMIT {
+            return Err(Error::Usage(format!(
+                "gave up after {} s waiting for another link building zig's libc for {key}: if no other build is running, a stuck process holds {}",
+                LOCK_WAIT_LIMIT.as_secs(),
+                path.display()
+            )));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
 }
 
 #[cfg(test)]
@@ -525,6 +727,44 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("dlltool"), "{e}");
+    }
+
+    #[test]
+    fn an_android_api_level_that_is_not_a_number_is_an_error() {
+        let ndk = tempfile::tempdir().unwrap();
+        fs::create_dir_all(ndk.path().join("toolchains/llvm/prebuilt/linux-x86_64/bin")).unwrap();
+        let env = env_of(vec![
+            (
+                "NIXCROSS_ANDROID_NDK",
+                ndk.path().to_str().unwrap().to_string(),
+            ),
+            ("NIXCROSS_ANDROID_API", "abc".into()),
+        ]);
+        let e = plan(
+            &Table::load(),
+            "aarch64-linux-android",
+            Role::Cc,
+            vec![],
+            &env,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("NIXCROSS_ANDROID_API='abc'"), "{e}");
+    }
+
+    #[test]
+    fn a_zig_that_is_not_executable_does_not_hide_one_later_on_path() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = tempfile::tempdir().unwrap();
+        let (first, second) = (d.path().join("a"), d.path().join("b"));
+        fs::create_dir_all(&first).unwrap();
+        fs::create_dir_all(&second).unwrap();
+        fs::write(first.join("zig"), "not a program").unwrap();
+        fs::write(second.join("zig"), "#!/bin/sh\n").unwrap();
+        fs::set_permissions(second.join("zig"), fs::Permissions::from_mode(0o755)).unwrap();
+        let path = format!("{}:{}", first.display(), second.display());
+        let env = env_of(vec![("PATH", path)]);
+        assert_eq!(find_zig(&env).unwrap(), second.join("zig"));
     }
 
     #[test]
@@ -654,6 +894,56 @@ mod tests {
             p.args,
             ["-c", "a.c", "-Wno-date-time", "-fno-sanitize=undefined"]
         );
+    }
+
+    #[test]
+    fn a_callers_own_target_flag_must_agree_with_the_table() {
+        let (_dir, env) = zig_env(vec![]);
+        let t = Table::load();
+        let p = plan(
+            &t,
+            MUSL_T,
+            Role::Cc,
+            vec!["-target".into(), "x86_64-linux-musl".into(), "-c".into()],
+            &env,
+        )
+        .unwrap();
+        assert_eq!(p.args[0], "-c", "the same -target is dropped: {:?}", p.args);
+        let e = plan(
+            &t,
+            MUSL_T,
+            Role::Cc,
+            vec!["-target".into(), "aarch64-linux-gnu".into()],
+            &env,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("aarch64-linux-gnu") && e.contains("x86_64-linux-musl"),
+            "{e}"
+        );
+    }
+
+    const MUSL_T: &str = "x86_64-unknown-linux-musl";
+
+    #[test]
+    fn paths_with_single_quotes_are_reached_through_links_without_them() {
+        // zig's response-file reader cannot carry a ' at all; before, every such input
+        // went on the command line, which overflowed (E2BIG) in big links.
+        let d = tempfile::tempdir().unwrap();
+        let home = d.path().join("o'brien");
+        fs::create_dir_all(home.join("p/deps")).unwrap();
+        fs::write(home.join("p/deps/liba.rlib"), "").unwrap();
+        let tmp = d.path().join("tmp");
+        fs::create_dir_all(&tmp).unwrap();
+        let mut q = QuoteAliases::new(&tmp, 1);
+        let a = q.alias(&format!("{}/p/deps/liba.rlib", home.display()));
+        let l = q.alias(&format!("-L{}/p/deps", home.display()));
+        assert!(!a.contains('\'') && !l.contains('\''), "{a} {l}");
+        assert_eq!(q.links.len(), 1, "one link per quoted directory");
+        assert!(Path::new(&a).exists(), "{a}");
+        assert_eq!(q.alias("-Wl,-rpath,/x'y"), "-Wl,-rpath,/x'y");
+        assert_eq!(q.alias("plain.o"), "plain.o");
     }
 
     #[test]
