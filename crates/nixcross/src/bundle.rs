@@ -161,6 +161,11 @@ pub fn bundle(table: &Table, policy: &inspect::Policy, req: &Request) -> Result<
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .ok_or_else(|| Error::Usage(format!("--include {} names no file", path.display())))?;
+        if extra.iter().any(|e: &Entry| e.name == name) {
+            return Err(Error::Usage(format!(
+                "two --include files are named {name}; an archive holds one entry per name"
+            )));
+        }
         let data = fs::read(path).map_err(io(format!("reading --include {}", path.display())))?;
         extra.push(Entry {
             name,
@@ -220,17 +225,41 @@ pub fn bundle(table: &Table, policy: &inspect::Policy, req: &Request) -> Result<
         )));
     }
 
-    fs::create_dir_all(&req.out).map_err(io(format!("creating {}", req.out.display())))?;
-    if fs::read_dir(&req.out)
-        .map_err(io(format!("reading {}", req.out.display())))?
-        .next()
-        .is_some()
+    if req.out.exists()
+        && fs::read_dir(&req.out)
+            .map_err(io(format!("reading {}", req.out.display())))?
+            .next()
+            .is_some()
     {
         return Err(Error::Usage(format!(
             "{} already holds files; remove them or choose another --out",
             req.out.display()
         )));
     }
+    // Written into a staging directory renamed into place at the end: an error half-way
+    // (a full disk) leaves no partial release behind.
+    let staging = crate::universal::sibling(&req.out, "staging");
+    if let Some(parent) = staging.parent() {
+        fs::create_dir_all(parent).map_err(io(format!("creating {}", parent.display())))?;
+    }
+    fs::create_dir_all(&staging).map_err(io(format!("creating {}", staging.display())))?;
+    let written = write_release(req, packed, &staging).and_then(|manifest| {
+        fs::rename(&staging, &req.out).map_err(io(format!(
+            "renaming {} to {}",
+            staging.display(),
+            req.out.display()
+        )))?;
+        Ok(manifest)
+    });
+    if written.is_err() {
+        let _ = fs::remove_dir_all(&staging);
+    }
+    written
+}
+
+type Packed = Vec<(String, String, Vec<Binary>, Vec<Entry>)>;
+
+fn write_release(req: &Request, packed: Packed, dir: &Path) -> Result<Manifest, Error> {
     let mut artifacts = Vec::new();
     let mut sums = String::new();
     for (target, archive_kind, binaries, entries) in packed {
@@ -244,7 +273,7 @@ pub fn bundle(table: &Table, policy: &inspect::Policy, req: &Request) -> Result<
         }
         .map_err(io(format!("packing {top}")))?;
         let file = format!("{top}.{archive_kind}");
-        let path = req.out.join(&file);
+        let path = dir.join(&file);
         fs::write(&path, &bytes).map_err(io(format!("writing {}", path.display())))?;
         let sha256 = sha256_hex(&bytes);
         sums.push_str(&format!("{sha256}  {file}\n"));
@@ -275,7 +304,7 @@ pub fn bundle(table: &Table, policy: &inspect::Policy, req: &Request) -> Result<
         ("SHA256SUMS", sums.as_str()),
         ("manifest.json", json.as_str()),
     ] {
-        let path = req.out.join(file);
+        let path = dir.join(file);
         fs::write(&path, text).map_err(io(format!("writing {}", path.display())))?;
     }
     Ok(manifest)

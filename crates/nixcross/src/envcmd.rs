@@ -125,8 +125,24 @@ pub fn ensure_links(table: &Table, target: &str, dir: &Path, exe: &Path) -> Resu
     }
     for role in roles_for(table, t) {
         let link = dir.join(link_name(target, role));
-        if fs::read_link(&link).is_ok_and(|p| p == exe) {
-            continue;
+        match fs::read_link(&link) {
+            Ok(p) if p == exe => continue,
+            // Our own link to another nixcross (an older one): replaced below.
+            Ok(p) if p.file_name().is_some_and(|f| f == "nixcross") => {}
+            Ok(p) => {
+                return Err(Error::Usage(format!(
+                    "{} is a link to {}, not to nixcross: not replacing it; remove it or choose another directory",
+                    link.display(),
+                    p.display()
+                )))
+            }
+            Err(_) if fs::symlink_metadata(&link).is_ok() => {
+                return Err(Error::Usage(format!(
+                    "{} exists and is not a link nixcross made: not replacing it; remove it or choose another directory",
+                    link.display()
+                )))
+            }
+            Err(_) => {}
         }
         // Atomic replace, so parallel `env` calls never leave a half-made link.
         let tmp = dir.join(format!(
@@ -178,7 +194,8 @@ pub fn resolve(
         })?;
     let roles = roles_for(table, target);
     let (links_dir, owned) = match links_dir {
-        Some(d) => (d, false),
+        // cargo runs the linker from other directories: every path printed is absolute.
+        Some(d) => (crate::cache::absolute(&d)?, false),
         None => {
             let installed = exe.parent().map(|b| b.join("../libexec/nixcross"));
             match installed.filter(|d| d.join(link_name(name, Role::Linker)).exists()) {

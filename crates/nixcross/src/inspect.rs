@@ -183,6 +183,10 @@ pub fn inspect(data: &[u8], expect: &Output, policy: &Policy) -> Report {
     }
     .into();
     r.arch = arch_name(file.architecture()).into();
+    if file.kind() == object::ObjectKind::Relocatable {
+        r.problems
+            .push("a relocatable object file (.o), not a linked program or library".into());
+    }
     if r.format != expect.format {
         r.problems.push(format!(
             "format is {}, expected {}",

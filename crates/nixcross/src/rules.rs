@@ -62,6 +62,13 @@ pub struct Matcher {
     /// of these: it catches both `/sysroot/.../self-contained/crt1.o` and bare `crt1.o`.
     #[serde(default)]
     file_name_in: Vec<String>,
+    /// With `file_name_in`: only a bare name, or a path containing one of these (what
+    /// rustc passes), so a user's own `sub/crtbegin.o` is left alone.
+    #[serde(default)]
+    bare_or_path_containing: Vec<String>,
+    /// Arguments starting with one of these do not match (`-Wl,--output-def,x.def`).
+    #[serde(default)]
+    not_prefix_any: Vec<String>,
 }
 
 impl Matcher {
@@ -88,6 +95,22 @@ impl Matcher {
             if !arg.ends_with(s.as_str()) {
                 return false;
             }
+        }
+        if self
+            .not_prefix_any
+            .iter()
+            .any(|p| arg.starts_with(p.as_str()))
+        {
+            return false;
+        }
+        if !self.bare_or_path_containing.is_empty()
+            && arg.contains('/')
+            && !self
+                .bare_or_path_containing
+                .iter()
+                .any(|p| arg.contains(p.as_str()))
+        {
+            return false;
         }
         if !self.file_name_in.is_empty() {
             if arg.starts_with('-') {
@@ -195,10 +218,23 @@ pub fn rewrite_env(
         .copied()
         .filter(|r| r.roles.contains(&role))
         .collect();
+    let normalized;
+    let args = if matches!(role, Role::Linker | Role::Cc | Role::Cxx) {
+        normalized = normalize(args);
+        &normalized[..]
+    } else {
+        args
+    };
     let mut out = Rewritten::default();
     let mut i = 0;
     while i < args.len() {
         let arg = &args[i];
+        // The value of -o is an output path, never a flag or an input to rewrite.
+        if i > 0 && args[i - 1] == "-o" {
+            out.args.push(arg.clone());
+            i += 1;
+            continue;
+        }
         let hit = rules.iter().find_map(|r| match (&r.matcher, &r.action) {
             (Some(m), Some(a)) if m.matches(arg) => Some((r, a)),
             _ => None,
@@ -272,6 +308,44 @@ pub fn rewrite_env(
     out
 }
 
+/// The spellings of one linker argument that rules match in one form: `-Wl,-a,-b`
+/// becomes `-Wl,-a -Wl,-b` (zig hands each piece to its linker in order either way; a
+/// piece that is not a flag stays with the flag before it, `-Wl,-rpath,/x`),
+/// `-Xlinker X` becomes `-Wl,X` and `-l name` becomes `-lname`.
+fn normalize(args: &[String]) -> Vec<String> {
+    let mut out = Vec::with_capacity(args.len());
+    let mut i = 0;
+    while i < args.len() {
+        let a = &args[i];
+        let next = args.get(i + 1);
+        if i > 0 && args[i - 1] == "-o" {
+            out.push(a.clone());
+        } else if let Some(list) = a.strip_prefix("-Wl,").filter(|l| l.contains(',')) {
+            let mut groups: Vec<String> = Vec::new();
+            for piece in list.split(',') {
+                match groups.last_mut() {
+                    Some(g) if !piece.starts_with('-') => {
+                        g.push(',');
+                        g.push_str(piece);
+                    }
+                    _ => groups.push(format!("-Wl,{piece}")),
+                }
+            }
+            out.extend(groups);
+        } else if a == "-Xlinker" && next.is_some_and(|n| !n.contains(',')) {
+            out.push(format!("-Wl,{}", next.unwrap()));
+            i += 1;
+        } else if a == "-l" && next.is_some() {
+            out.push(format!("-l{}", next.unwrap()));
+            i += 1;
+        } else {
+            out.push(a.clone());
+        }
+        i += 1;
+    }
+    out
+}
+
 /// `-march=armv8.2-a+fp16` -> `-march=generic+v8_2a+fullfp16`; `-march=x86-64-v3` ->
 /// `-march=x86_64_v3`; `-mcpu=apple-m1` -> `-mcpu=apple_m1`.
 fn rewrite_cpu_flag(arg: &str, spec: &CpuRewrite) -> String {
@@ -289,15 +363,22 @@ fn rewrite_cpu_flag(arg: &str, spec: &CpuRewrite) -> String {
         }
         None => names.push(cpu.replace(['-', '.'], "_")),
     }
+    let mut text = names.join("+");
     for feature in parts {
+        // clang's +noX turns X off; zig spells that -X.
+        let (sign, feature) = match feature.strip_prefix("no") {
+            Some(rest) if !rest.is_empty() => ('-', rest),
+            _ => ('+', feature),
+        };
         let f = spec
             .feature_aliases
             .get(feature)
             .map(String::as_str)
             .unwrap_or(feature);
-        names.push(f.replace(['-', '.'], "_"));
+        text.push(sign);
+        text.push_str(&f.replace(['-', '.'], "_"));
     }
-    format!("{flag}={}", names.join("+"))
+    format!("{flag}={text}")
 }
 
 /// `armv8-a` -> `v8a`, `armv8.2-a` -> `v8_2a`, `armv9.4-a` -> `v9_4a`.
@@ -438,6 +519,40 @@ mod tests {
     }
 
     #[test]
+    fn clangs_negative_cpu_features_are_spelled_with_a_minus_for_zig() {
+        let a = "aarch64-unknown-linux-musl";
+        assert_eq!(
+            args(a, Role::Cc, &["-march=armv8-a+nocrypto"])[0],
+            "-march=generic+v8a-crypto"
+        );
+        assert_eq!(
+            args(a, Role::Cc, &["-march=armv8.2-a+fp16+nofp16"])[0],
+            "-march=generic+v8_2a+fullfp16-fullfp16"
+        );
+    }
+
+    #[test]
+    fn combined_wl_lists_and_separate_forms_meet_the_same_rules() {
+        // -Wl,-O1,--as-needed hides -Wl,-O1; -l msvcrt and -Xlinker X hide their flags.
+        let out = args(
+            WIN,
+            Role::Linker,
+            &[
+                "-Wl,-O1,--as-needed",
+                "-l",
+                "msvcrt",
+                "-Xlinker",
+                "--dynamicbase",
+                "a.o",
+            ],
+        );
+        assert_eq!(out[..2], ["-Wl,--as-needed", "a.o"], "{out:?}");
+        // Values of options keep their -Wl pieces together in order.
+        let out = args(MUSL, Role::Linker, &["-Wl,-rpath,/opt/lib,-O1", "a.o"]);
+        assert_eq!(out[..2], ["-Wl,-rpath,/opt/lib", "a.o"], "{out:?}");
+    }
+
+    #[test]
     fn compile_calls_turn_off_zigs_ubsan_traps() {
         let out = args(WIN, Role::Cc, &["-O0", "-c", "a.c"]);
         assert_eq!(out.last().unwrap(), "-fno-sanitize=undefined");
@@ -497,6 +612,18 @@ mod tests {
     fn user_objects_that_merely_contain_crt_are_kept() {
         let out = args(MUSL, Role::Linker, &["mycrt1.o", "-lcrt1"]);
         assert!(out.contains(&"mycrt1.o".to_string()) && out.contains(&"-lcrt1".to_string()));
+        // A user's own crtbegin.o in a subdirectory, and an output named crt1.o, are not
+        // rustc's crt objects (before: `-o crt1.o` wrote a file named `-static`).
+        let out = args(
+            MUSL,
+            Role::Linker,
+            &["sub/crtbegin.o", "main.o", "-o", "crt1.o"],
+        );
+        assert_eq!(
+            out[..4],
+            ["sub/crtbegin.o", "main.o", "-o", "crt1.o"],
+            "{out:?}"
+        );
     }
 
     #[test]
@@ -613,6 +740,17 @@ mod tests {
             &["-Wl,/tmp/rustcX/lib.def", "-Wl,--gc-sections"],
         );
         assert_eq!(out, ["-Wl,--gc-sections", "-Wl,-Brepro"]);
+        // A .def that is an option's value is the user's: --output-def writes one.
+        let out = args(
+            WIN,
+            Role::Linker,
+            &["-Wl,--output-def,x.def", "-Wl,--version-script=v.def"],
+        );
+        assert_eq!(
+            out[..2],
+            ["-Wl,--output-def,x.def", "-Wl,--version-script=v.def"],
+            "{out:?}"
+        );
     }
 
     #[test]

@@ -71,9 +71,18 @@ fn merge_one(
             out.display()
         )));
     }
-    fs::write(out, &merged).map_err(io(format!("writing {}", out.display())))?;
-    fs::set_permissions(out, fs::Permissions::from_mode(0o755))
-        .map_err(io(format!("making {} executable", out.display())))?;
+    // Written under a temporary name and renamed: an error never leaves half a file.
+    let tmp = sibling(out, "part");
+    let written = fs::write(&tmp, &merged)
+        .and_then(|()| fs::set_permissions(&tmp, fs::Permissions::from_mode(0o755)))
+        .and_then(|()| fs::rename(&tmp, out));
+    if let Err(e) = written {
+        let _ = fs::remove_file(&tmp);
+        return Err(Error::Io {
+            what: format!("writing {}", out.display()),
+            source: e,
+        });
+    }
     Ok(report)
 }
 
@@ -157,16 +166,45 @@ pub fn universal(
             "the input directories hold no binaries".into(),
         ));
     }
-    fs::create_dir_all(out).map_err(io(format!("creating {}", out.display())))?;
-    let mut reports = Vec::new();
-    for name in all {
-        let pair: Vec<(String, PathBuf)> = ordered
-            .iter()
-            .map(|(t, dir)| (t.clone(), dir.join(name)))
-            .collect();
-        let dest = out.join(name);
-        let report = merge_one(table, policy, universal, &pair, &dest)?;
-        reports.push((dest, report));
+    if out.exists() && fs::read_dir(out).map_or(true, |mut d| d.next().is_some()) {
+        return Err(Error::Usage(format!(
+            "{} already exists; remove it or choose another --out",
+            out.display()
+        )));
     }
-    Ok(reports)
+    // Everything goes into a staging directory renamed into place at the end: a pair
+    // that fails its checks leaves no output at all.
+    let staging = sibling(out, "staging");
+    fs::create_dir_all(&staging).map_err(io(format!("creating {}", staging.display())))?;
+    let merged = (|| {
+        let mut reports = Vec::new();
+        for name in all {
+            let pair: Vec<(String, PathBuf)> = ordered
+                .iter()
+                .map(|(t, dir)| (t.clone(), dir.join(name)))
+                .collect();
+            let report = merge_one(table, policy, universal, &pair, &staging.join(name))?;
+            reports.push((out.join(name), report));
+        }
+        fs::rename(&staging, out).map_err(io(format!(
+            "renaming {} to {}",
+            staging.display(),
+            out.display()
+        )))?;
+        Ok(reports)
+    })();
+    if merged.is_err() {
+        let _ = fs::remove_dir_all(&staging);
+    }
+    merged
+}
+
+/// `dir/.name.nixcross-<what>-<pid>` next to `path`: same file system, so a rename
+/// puts it in place at once.
+pub fn sibling(path: &Path, what: &str) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "out".into());
+    path.with_file_name(format!(".{name}.nixcross-{what}-{}", std::process::id()))
 }

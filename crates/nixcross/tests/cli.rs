@@ -158,3 +158,143 @@ fn universal2_needs_one_input_per_darwin_target() {
         "{text}"
     );
 }
+
+#[test]
+fn links_never_replaces_a_file_of_the_users() {
+    let dir = tempfile::tempdir().unwrap();
+    let mine = dir.path().join("nixcross-x86_64-unknown-linux-musl-cc");
+    std::fs::write(&mine, "my own script").unwrap();
+    let out = Command::new(EXE)
+        .args(["links", "--target", "x86_64-unknown-linux-musl", "--dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not replacing it"));
+    assert_eq!(std::fs::read_to_string(&mine).unwrap(), "my own script");
+}
+
+#[test]
+fn env_prints_absolute_paths_for_a_relative_links_dir() {
+    // cargo runs the linker from other directories than the one env ran in.
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(EXE)
+        .current_dir(dir.path())
+        .env("NIXCROSS_ZIG", "/bin/true")
+        .args([
+            "env",
+            "--target",
+            "x86_64-unknown-linux-musl",
+            "--shell",
+            "json",
+            "--links-dir",
+            "rel/links",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let v: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    let linker = v["CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_LINKER"]
+        .as_str()
+        .unwrap();
+    assert!(
+        linker.starts_with('/') && linker.contains("rel/links"),
+        "{linker}"
+    );
+}
+
+#[test]
+fn an_unknown_argv0_link_is_one_line_naming_the_form() {
+    let dir = tempfile::tempdir().unwrap();
+    let link = dir.path().join("nixcross-x86_64-unknown-freebsd-cc");
+    std::os::unix::fs::symlink(std::fs::canonicalize(EXE).unwrap(), &link).unwrap();
+    let out = Command::new(&link).arg("-c").output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(err.contains("nixcross-<target>-<role>"), "{err}");
+}
+
+#[test]
+fn output_into_a_closed_pipe_ends_quietly_without_a_panic() {
+    use std::os::unix::process::ExitStatusExt;
+    let mut child = Command::new(EXE)
+        .args(["targets", "--json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // like `nixcross targets --json | head -0`
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success() || out.status.signal() == Some(13),
+        "{:?}: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+}
+
+#[test]
+fn check_refuses_a_relocatable_object_as_a_program() {
+    // A .o is no linked program, even though it has no interpreter and no DT_NEEDED.
+    let dir = tempfile::tempdir().unwrap();
+    let obj = dir.path().join("a.o");
+    let cc = ["cc", "gcc"]
+        .iter()
+        .find(|c| Command::new(c).arg("--version").output().is_ok());
+    let cc = cc.expect("a host C compiler (gcc) for this test");
+    let src = dir.path().join("a.c");
+    std::fs::write(&src, "int f(void){return 1;}\n").unwrap();
+    assert!(Command::new(cc)
+        .arg("-c")
+        .arg(&src)
+        .arg("-o")
+        .arg(&obj)
+        .status()
+        .unwrap()
+        .success());
+    let (code, text) = run(&[
+        "check",
+        "--target",
+        "x86_64-unknown-linux-musl",
+        obj.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains("relocatable object"), "{text}");
+}
+
+#[test]
+fn bundle_refuses_two_includes_with_one_name() {
+    let dir = tempfile::tempdir().unwrap();
+    for d in ["a", "b", "bin"] {
+        std::fs::create_dir_all(dir.path().join(d)).unwrap();
+    }
+    std::fs::write(dir.path().join("a/README"), "a").unwrap();
+    std::fs::write(dir.path().join("b/README"), "b").unwrap();
+    let out = dir.path().join("release");
+    let (code, text) = run(&[
+        "bundle",
+        "--name",
+        "t",
+        "--version",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+        "--include",
+        dir.path().join("a/README").to_str().unwrap(),
+        "--include",
+        dir.path().join("b/README").to_str().unwrap(),
+        &format!(
+            "x86_64-unknown-linux-musl={}",
+            dir.path().join("bin").display()
+        ),
+    ]);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(
+        text.contains("two --include files are named README"),
+        "{text}"
+    );
+    assert!(!out.exists(), "nothing written");
+}
