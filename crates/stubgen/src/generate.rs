@@ -91,11 +91,19 @@ pub fn generate(sources: &Sources, cache: &Path) -> Result<(Files, Report), Stri
                         continue;
                     }
                 };
-                if sources.symbols.get(&d.symbol).is_some_and(|f| f.not_on.contains(arch)) {
+                if sources
+                    .symbols
+                    .get(&d.symbol)
+                    .is_some_and(|f| f.not_on.contains(arch))
+                {
                     used_fixes.insert(d.symbol.clone());
                     continue;
                 }
-                let library = match sources.symbols.get(&d.symbol).and_then(|f| f.library.clone()) {
+                let library = match sources
+                    .symbols
+                    .get(&d.symbol)
+                    .and_then(|f| f.library.clone())
+                {
                     Some(l) => {
                         used_fixes.insert(d.symbol.clone());
                         l

@@ -148,14 +148,29 @@ pub fn load(path: &Path) -> Result<Sources, String> {
     for (sym, fix) in &sources.symbols {
         if let Some(lib) = &fix.library {
             if !sources.libraries.contains_key(lib) {
-                return Err(format!("symbols.{sym} names library {lib}, which has no entry in libraries"));
+                return Err(format!(
+                    "symbols.{sym} names library {lib}, which has no entry in libraries"
+                ));
             }
         }
-        if let Some(a) = fix.not_on.iter().find(|a| !sources.architectures.contains_key(*a)) {
-            return Err(format!("symbols.{sym}: not_on names unknown architecture {a}"));
+        if let Some(a) = fix
+            .not_on
+            .iter()
+            .find(|a| !sources.architectures.contains_key(*a))
+        {
+            return Err(format!(
+                "symbols.{sym}: not_on names unknown architecture {a}"
+            ));
+        }
+        if fix.why.len() < 20 {
+            return Err(format!(
+                "symbols.{sym} needs a why: the evidence for the correction"
+            ));
         }
         if fix.library.is_none() && fix.not_on.is_empty() {
-            return Err(format!("symbols.{sym} neither moves the symbol nor removes it"));
+            return Err(format!(
+                "symbols.{sym} neither moves the symbol nor removes it"
+            ));
         }
     }
     for c in &sources.crates {
