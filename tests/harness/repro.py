@@ -41,12 +41,17 @@ import time
 import zlib
 from pathlib import Path
 
-from common import EXPECTED_FAILURES, FIXTURES, TARGETS, Results
+from common import EXPECTED_FAILURES, FIXTURES, TARGETS, Results, repro_targets
 
 ROOT = Path(__file__).resolve().parents[2]
 # Fixture -> the workspace (relative to the repository) that holds it.
 CRATES = {name: ws for name, (ws, _) in FIXTURES.items()}
 BINARIES = [name for name, (_, repro) in FIXTURES.items() if repro]
+
+
+def for_target(binaries, target):
+    """The binaries repro.py rebuilds for `target` (common.FIXTURES says which)."""
+    return [b for b in binaries if repro_targets(b) is None or target in repro_targets(b)]
 # Upstream: crates that bake cargo's OUT_DIR (so the target dir) into the binary. Their
 # two builds may differ there and nowhere else (differs_only_in_target_dir): B's target
 # dir path has the length of A's, and with it read as A's the bytes must be identical
@@ -424,8 +429,9 @@ def one_target(args, results, target):
     b = Side(tw / "b", "another/deeper/path/src", same_length_elsewhere(a.target_dir, target), "cache/z", now,
              args.prewarmed)
     shutil.rmtree(b.target_dir, ignore_errors=True)
-    wanted = [x for x in args.binaries if (target, x) not in EXPECTED_FAILURES]
-    workspaces = sorted({CRATES[x] for x in args.binaries})
+    binaries = for_target(args.binaries, target)
+    wanted = [x for x in binaries if (target, x) not in EXPECTED_FAILURES]
+    workspaces = sorted({CRATES[x] for x in binaries})
     if not args.a_from:
         copy_sources(a, workspaces)
         log(f"{target}: build A in {a.src}")
@@ -455,7 +461,7 @@ def one_target(args, results, target):
             results.add(name, False, "binaries differ" + why + "\n      " + diagnose(pa, pb, {"A": a, "B": b}))
     if b.seed:
         check_seeded(results, target, b)
-    for x in args.binaries:
+    for x in binaries:
         reason = EXPECTED_FAILURES.get((target, x))
         if reason is None:
             continue

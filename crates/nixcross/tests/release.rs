@@ -112,8 +112,19 @@ fn built() -> &'static Path {
                 assert!(c.status.success(), "{target}: {}", text(&c));
                 let exe = dir.join(exe_name(target, name));
                 let exe = exe.to_str().unwrap();
+                // --strip-debug as rustc's release links pass it: zig then keys its libc as
+                // for those, and a prewarmed seed (tests/run.sh exports one) is reused.
                 let l = nixcross(&[
-                    "run", "--target", target, "--role", "linker", "--", o, "-o", exe,
+                    "run",
+                    "--target",
+                    target,
+                    "--role",
+                    "linker",
+                    "--",
+                    o,
+                    "-Wl,--strip-debug",
+                    "-o",
+                    exe,
                 ]);
                 assert!(l.status.success(), "{target}: {}", text(&l));
                 // Only the program stays: zig also writes a .pdb next to Windows outputs.
@@ -199,7 +210,7 @@ fn universal2_pairs_by_name_keeps_slices_and_the_arm64_signature() {
     let lipo = tool_path("llvm-lipo", "Debian's llvm (apt-get install llvm)");
     let rcodesign = tool_path(
         "rcodesign",
-        "cargo install apple-codesign --locked --version 0.29.0",
+        "cargo install apple-codesign --locked --version 0.29.0 --no-default-features",
     );
     for (name, _) in PROGRAMS {
         let fat = out.join(name);
@@ -300,7 +311,7 @@ fn universal2_refuses_unpaired_swapped_or_tampered_inputs() {
     // The control for the rcodesign check above: it sees the changed page too.
     let rcodesign = tool_path(
         "rcodesign",
-        "cargo install apple-codesign --locked --version 0.29.0",
+        "cargo install apple-codesign --locked --version 0.29.0 --no-default-features",
     );
     let slice = tmp.path().join("u3-arm64");
     thin(&fat, "arm64", &slice);
@@ -608,6 +619,7 @@ fn a_seeded_cache_links_without_rebuilding_libc() {
         "linker",
         "--",
         obj.to_str().unwrap(),
+        "-Wl,--strip-debug",
         "-o",
         exe.to_str().unwrap(),
     ]);
