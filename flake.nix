@@ -169,11 +169,12 @@
           # For working on nixcross itself: the toolchain with every zig target's
           # rust-std, zig, and the wrapper.
           default = pkgs.mkShell {
+            # zig itself is not in packages: its setup hook would give every shell a
+            # fresh empty ZIG_GLOBAL_CACHE_DIR, and nixcross would never reuse its cache.
             packages = [
               (nc.rustBin.stable.latest.default.override {
                 targets = builtins.filter (t: !(isAndroid t)) targetNames;
               })
-              nc.zig
               nc.nixcross
             ];
             NIXCROSS_ZIG = "${nc.zig}/bin/zig";

@@ -31,6 +31,7 @@ let
         runner
         prewarmedCache
         ;
+      toolchain = "${toolchain}";
       linksDir = "${nixcross}/libexec/nixcross";
       zig = if entry.linker == "ndk-clang" then null else "${zig}/bin/zig";
       ndk =
@@ -54,8 +55,10 @@ let
   inherit (shared) version;
   checkOutputs = ''
     echo "nixcross: checking the ${target} outputs in $out/bin"
-    shopt -s nullglob
-    bins=("$out"/bin/*)
+    bins=()
+    for nixcross_bin in "$out"/bin/*; do
+      if [ -e "$nixcross_bin" ]; then bins+=("$nixcross_bin"); fi
+    done
     if [ ''${#bins[@]} -eq 0 ]; then
       echo "nixcross: no binaries were installed in $out/bin for ${target}" >&2
       exit 1
@@ -94,6 +97,8 @@ let
       }
       // (options.craneArgs or { })
     );
+  naerskArgs = options.naerskArgs or { };
+  userOverrideMain = naerskArgs.overrideMain or (_: { });
   viaNaersk = naerskLib.buildPackage (
     common
     // {
@@ -104,12 +109,25 @@ let
       autoCrateSpecificOverrides = false;
       cargoBuildOptions = old: old ++ [ plan.cargoExtraArgs ];
       cargoTestOptions = old: old ++ [ plan.cargoExtraArgs ];
-      postFixup = checkOutputs;
       passthru = {
         inherit target plan zigCache;
       };
     }
-    // (options.naerskArgs or { })
+    // (removeAttrs naerskArgs [ "overrideMain" ])
+    // {
+      # naersk hands attributes it does not know to its dependency-only derivation too,
+      # which installs no binaries: the output check goes into the main one only, after
+      # any overrideMain of the user's.
+      overrideMain =
+        old:
+        let
+          user = userOverrideMain old;
+        in
+        user
+        // {
+          postFixup = (user.postFixup or old.postFixup or "") + checkOutputs;
+        };
+    }
   );
 in
 if (options.builder or "crane") == "naersk" then viaNaersk else viaCrane

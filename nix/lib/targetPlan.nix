@@ -21,6 +21,8 @@ in
   ndk ? null,
   # zig's libc for this target built once (mkZigCache.nix), or null.
   prewarmedCache ? null,
+  # The Rust toolchain's store path, remapped out of the outputs, or null.
+  toolchain ? null,
 }:
 let
   entry = table.targets.${target};
@@ -87,15 +89,31 @@ rec {
     doNotRemoveReferencesToVendorDir = true;
     doNotRemoveReferencesToRustToolchain = true;
   };
-  # Shell run before cargo: writable caches in the sandbox (HOME is not writable there).
+  # The target's cargo rustflags variable; preConfigure appends the remaps to it.
+  rustflagsVar = "${s.cargoTargetPrefix target}RUSTFLAGS";
+  # Shell run before cargo: writable caches in the sandbox (HOME is not writable there),
+  # and source paths remapped. rustc writes the paths of the vendored crates (crane's
+  # cargoVendorDir, naersk's cratesio_sources/git_sources), the toolchain and the build
+  # directory into binaries (panic messages, file!()): remapped, the outputs refer to no
+  # store path and need no scrubbing, which would break Mach-O signatures. They go into
+  # the target's own rustflags variable because cargo then ignores CARGO_BUILD_RUSTFLAGS,
+  # where naersk puts its remaps.
   preConfigure = ''
     export NIXCROSS_CACHE_DIR="$TMPDIR/nixcross-cache"
     if [ ! -w "''${HOME:-/homeless-shelter}" ]; then export HOME="$TMPDIR/home"; mkdir -p "$HOME"; fi
+    nixcross_remap=""
+    for nixcross_path in "''${cargoVendorDir:-}" "''${cratesio_sources:-}" "''${git_sources:-}"${
+      if toolchain != null then " ${toolchain}" else ""
+    }; do
+      if [ -n "$nixcross_path" ]; then nixcross_remap="$nixcross_remap --remap-path-prefix=$nixcross_path=/nix-sources"; fi
+    done
+    nixcross_remap="$nixcross_remap --remap-path-prefix=$NIX_BUILD_TOP=/build"
+    export ${rustflagsVar}="''${${rustflagsVar}:-}$nixcross_remap"
   ''
   + (
     if entry.os == "windows" && runner != null then
       ''
-        export WINEPREFIX="$TMPDIR/wine" WINEDEBUG=-all
+        export WINEPREFIX="$TMPDIR/wine" WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
       ''
     else
       ""

@@ -48,8 +48,32 @@ let
     androidApi = 30;
     env.EXTRA = "1";
   };
+  # A stand-in for the two lib functions androidNixpkgsArgs uses.
+  miniLib = {
+    hasPrefix = p: str: builtins.substring 0 (builtins.stringLength p) str == p;
+    getName = drv: drv.pname;
+  };
+  androidArgs = import ../../nix/lib/androidNixpkgsArgs.nix miniLib {
+    stdenv.buildPlatform.system = "x86_64-linux";
+    config = {
+      allowUnfree = true;
+      users = "config";
+    };
+  };
 in
 builtins.concatLists [
+  (check "the Android nixpkgs has no overlays, so ~/.config/nixpkgs/overlays cannot leak in under --impure" (
+    androidArgs.overlays == [ ] && androidArgs.crossOverlays == [ ]
+  ))
+  (check "the Android nixpkgs gets a fresh config: the licence, unfree for Android packages only, nothing of the user's" (
+    androidArgs.config.android_sdk.accept_license
+    && !(androidArgs.config ? allowUnfree)
+    && !(androidArgs.config ? users)
+    && androidArgs.config.allowUnfreePredicate { pname = "android-sdk-ndk-bundle"; }
+    && androidArgs.config.allowUnfreePredicate { pname = "androidsdk"; }
+    && !(androidArgs.config.allowUnfreePredicate { pname = "vscode"; })
+    && androidArgs.localSystem == "x86_64-linux"
+  ))
   (check "the table has the eight targets" (builtins.length names == 8))
   (check "valid options come back unchanged" (valid.targets == names && valid.builder or "crane" == "crane"))
   (check "darwinSdk = \"nixpkgs\" is accepted once Apple's licence is" (

@@ -52,6 +52,27 @@ else
   bad "eval-tests.nix did not evaluate: $out"
 fi
 
+echo "nix tests: the per-target preConfigure, run in bash as a build would"
+# crane sets cargoVendorDir, naersk cratesio_sources/git_sources; rustc must get the
+# remaps in the target's own rustflags variable (cargo ignores CARGO_BUILD_RUSTFLAGS
+# when that is set, which is where naersk puts its own).
+for t in x86_64-pc-windows-gnu aarch64-apple-darwin; do
+  script=$(nixeval -E "(import ./nix/lib/targetPlan.nix { target = \"$t\"; hostSystem = \"x86_64-linux\"; options = { }; linksDir = \"/l\"; toolchain = \"/nix/store/00000000000000000000000000000000-rust\"; }).preConfigure" | python3 -c 'import json,sys; print(json.load(sys.stdin))')
+  var=$(nixeval -E "(import ./nix/lib/targetPlan.nix { target = \"$t\"; hostSystem = \"x86_64-linux\"; options = { }; linksDir = \"/l\"; }).rustflagsVar" | tr -d '"')
+  tmp=$(mktemp -d)
+  for builder in crane naersk; do
+    if [[ $builder == crane ]]; then vendor=(cargoVendorDir=/nix/store/11111111111111111111111111111111-vendor-cargo-deps); else vendor=(cratesio_sources=/nix/store/22222222222222222222222222222222-crates-io git_sources=/nix/store/33333333333333333333333333333333-git); fi
+    got=$(env -i PATH="$PATH" TMPDIR="$tmp" HOME=/homeless-shelter NIX_BUILD_TOP=/build "${vendor[@]}" "$var=-C target-feature=+crt-static" \
+      bash -euo pipefail -c "$script"$'\n'"printf '%s' \"\${$var}\"" 2>&1)
+    want_all=("-C target-feature=+crt-static" "--remap-path-prefix=/nix/store/00000000000000000000000000000000-rust=/nix-sources" "--remap-path-prefix=/build=/build")
+    for v in "${vendor[@]}"; do want_all+=("--remap-path-prefix=${v#*=}=/nix-sources"); done
+    missing=""
+    for w in "${want_all[@]}"; do [[ $got == *"$w"* ]] || missing="$missing [$w]"; done
+    if [[ -z $missing ]]; then ok "preConfigure $t ($builder): $var carries the remaps"; else bad "preConfigure $t ($builder): $var is '$got', missing$missing"; fi
+  done
+  rm -rf "$tmp"
+done
+
 echo "nix tests: flake.lock locks what flake.nix declares"
 if inputs=$(nixeval -E '(import ./flake.nix).inputs' 2>&1) && out=$(python3 tests/nix/check-lock.py "$inputs" flake.lock 2>&1); then
   ok "flake.lock matches flake.nix inputs (sources, refs, follows, flake = false, full revs and hashes)"
