@@ -1,8 +1,8 @@
 {
   description = "Push-button cross-compilation for Rust from Linux: zig (and the Android NDK) behind one target table";
 
-  # Nix >= 2.18 (nixpkgs 26.05 refuses older Nix: lib/minfeatures.nix); crane's CI tests
-  # Nix 2.31.2, the version crane >= 0.22 documents as its minimum.
+  # Nix >= 2.31.2: crane v0.22.0 dropped compatibility with older Nix (its changelog), and
+  # v0.23.4 is pinned; nixpkgs 26.05 alone would take 2.18 (lib/minver.nix).
   inputs = {
     nixpkgs.url = "github:NixOS/nixpkgs/nixos-26.05";
     rust-overlay = {
