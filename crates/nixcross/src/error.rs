@@ -44,7 +44,10 @@ pub enum Error {
     /// nor a search path (an SDK) provides.
     MissingLinkLibraries {
         target: String,
-        missing: Vec<crate::linkreq::Missing>,
+        /// What is missing, described (`framework Metal (asked for by crate metal)`).
+        missing: Vec<String>,
+        /// What nixcross stubs: frameworks, and -l libraries.
+        stubbed: (Vec<&'static str>, Vec<&'static str>),
         sdk: Option<String>,
     },
 }
@@ -92,16 +95,15 @@ impl fmt::Display for Error {
             Error::MissingLinkLibraries {
                 target,
                 missing,
+                stubbed,
                 sdk,
             } => {
-                use crate::stubs::{names, StubKind};
-                let list: Vec<String> = missing.iter().map(|m| m.describe()).collect();
                 write!(
                     f,
                     "{target}: the link asks for {}, which nixcross's stubs (frameworks {}; libraries {}) do not provide",
-                    list.join(" and "),
-                    names(StubKind::Framework).join(", "),
-                    names(StubKind::Dylib).join(", ")
+                    missing.join(" and "),
+                    stubbed.0.join(", "),
+                    stubbed.1.join(", ")
                 )?;
                 match sdk {
                     Some(dir) => write!(

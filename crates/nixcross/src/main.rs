@@ -4,31 +4,19 @@
 //! Called as `nixcross-<target>-<role>` (a symlink), it acts as that tool at once,
 //! without parsing its arguments: they belong to the compiler or linker.
 
-mod archive;
-mod bundle;
-mod cache;
-mod codesign;
-mod envcmd;
 mod error;
-mod fat;
-mod inspect;
-mod linkreq;
-mod prewarm;
-mod respfile;
-mod rules;
-mod signals;
-mod stubs;
-mod table;
-mod universal;
-mod wrap;
+mod hot;
+mod tools;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use error::Error;
-use rules::Role;
-use table::Table;
+use hot::rules::Role;
+use hot::table::{self, Table};
+use hot::{cache, wrap};
+use tools::{archive, bundle, envcmd, inspect, prewarm, universal};
 
 #[derive(Parser)]
 #[command(
@@ -53,9 +41,8 @@ enum Command {
     Env {
         #[arg(long)]
         target: String,
-        /// sh, fish or json.
-        #[arg(long, default_value = "sh")]
-        shell: String,
+        #[arg(long, value_enum, default_value_t = ShellArg::Sh)]
+        shell: ShellArg,
         /// Where to put the nixcross-<target>-<role> links (default: next to an
         /// installed nixcross, else in the cache directory).
         #[arg(long)]
@@ -74,9 +61,8 @@ enum Command {
     Run {
         #[arg(long)]
         target: String,
-        /// cc, c++, linker, ar, ranlib or dlltool.
-        #[arg(long)]
-        role: String,
+        #[arg(long, value_enum)]
+        role: RoleArg,
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
@@ -132,6 +118,41 @@ enum Command {
     },
 }
 
+/// The output syntax of `nixcross env`.
+#[derive(Clone, Copy, ValueEnum)]
+enum ShellArg {
+    /// POSIX sh (also bash and zsh): export K='v'
+    Sh,
+    Fish,
+    /// One JSON object (what the Nix tests compare)
+    Json,
+}
+
+/// The tool `nixcross run` stands in for.
+#[derive(Clone, Copy, ValueEnum)]
+enum RoleArg {
+    Cc,
+    #[value(name = "c++")]
+    Cxx,
+    Linker,
+    Ar,
+    Ranlib,
+    Dlltool,
+}
+
+impl RoleArg {
+    fn role(self) -> Role {
+        match self {
+            RoleArg::Cc => Role::Cc,
+            RoleArg::Cxx => Role::Cxx,
+            RoleArg::Linker => Role::Linker,
+            RoleArg::Ar => Role::Ar,
+            RoleArg::Ranlib => Role::Ranlib,
+            RoleArg::Dlltool => Role::Dlltool,
+        }
+    }
+}
+
 fn process_env(key: &str) -> Option<String> {
     std::env::var(key).ok()
 }
@@ -149,7 +170,7 @@ fn main() -> ExitCode {
         .first()
         .map(|a| a.rsplit('/').next().unwrap_or(a))
         .unwrap_or("");
-    let result = match envcmd::parse_link_name(&table, argv0) {
+    let result = match table::parse_link_name(&table, argv0) {
         Some((target, role)) => run_tool(&table, target, role, argv[1..].to_vec()),
         None if argv0.starts_with("nixcross-") => Err(error::Error::Usage(format!(
             "called as '{argv0}', which names no target and role nixcross knows (nixcross-<target>-<role>, roles cc, c++, linker, ar, ranlib, dlltool; 'nixcross targets' lists the targets); make the links with 'nixcross links --dir DIR'"
@@ -232,7 +253,12 @@ fn subcommand(table: &Table, cli: Cli) -> Result<i32, Error> {
             for w in warnings {
                 eprintln!("nixcross: warning: {w}");
             }
-            print!("{}", envcmd::render(&vars, &shell)?);
+            let shell = match shell {
+                ShellArg::Sh => "sh",
+                ShellArg::Fish => "fish",
+                ShellArg::Json => "json",
+            };
+            print!("{}", envcmd::render(&vars, shell)?);
             Ok(0)
         }
         Command::Links { dir, targets } => {
@@ -253,14 +279,7 @@ fn subcommand(table: &Table, cli: Cli) -> Result<i32, Error> {
             }
             Ok(0)
         }
-        Command::Run { target, role, args } => {
-            let role = Role::parse(&role).ok_or_else(|| {
-                Error::Usage(format!(
-                    "unknown role '{role}': use cc, c++, linker, ar, ranlib or dlltool"
-                ))
-            })?;
-            run_tool(table, &target, role, args)
-        }
+        Command::Run { target, role, args } => run_tool(table, &target, role.role(), args),
         Command::Bundle {
             name,
             version,

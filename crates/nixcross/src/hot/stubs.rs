@@ -29,7 +29,7 @@ pub struct Stub {
     pub text: &'static str,
 }
 
-include!("../stubs/darwin/index.rs");
+include!("../../stubs/darwin/index.rs");
 
 /// The stub a link request resolves to, if nixcross has one.
 pub fn find(kind: StubKind, link_name: &str) -> Option<&'static Stub> {

@@ -13,10 +13,10 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::archive::{self, Entry};
 use crate::error::{io, Error};
-use crate::inspect;
-use crate::table::{Kind, Table};
+use crate::hot::table::{Kind, Table};
+use crate::tools::archive::{self, Entry};
+use crate::tools::inspect;
 
 /// Bumped when a manifest field changes meaning.
 pub const MANIFEST_SCHEMA: u32 = 1;
@@ -238,7 +238,7 @@ pub fn bundle(table: &Table, policy: &inspect::Policy, req: &Request) -> Result<
     }
     // Written into a staging directory renamed into place at the end: an error half-way
     // (a full disk) leaves no partial release behind.
-    let staging = crate::universal::sibling(&req.out, "staging");
+    let staging = crate::tools::universal::sibling(&req.out, "staging");
     if let Some(parent) = staging.parent() {
         fs::create_dir_all(parent).map_err(io(format!("creating {}", parent.display())))?;
     }

@@ -11,11 +11,11 @@ use object::{Architecture, BinaryFormat, Endianness, Object};
 
 use std::path::PathBuf;
 
-use crate::codesign;
 use crate::error::Error;
-use crate::fat;
-use crate::stubs;
-use crate::table::{self, Kind, Output, Table, Universal};
+use crate::hot::stubs;
+use crate::hot::table::{self, Kind, Output, Table, Universal};
+use crate::tools::codesign;
+use crate::tools::fat;
 
 /// What the user's build environment adds to the table's expectations.
 #[derive(Debug, Default, Clone)]

@@ -6,25 +6,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::error::Error;
-use crate::rules::Role;
-use crate::table::{LinkerKind, Table, Target};
-use crate::wrap::{self, Env};
-
-/// `nixcross-<target>-<role>`: the file name rustc and cc-rs call. The wrapper reads the
-/// target and role back from its own argv[0]. (Names ending in `-ld`, `-gcc` or `-clang`
-/// would change how rustc talks to the linker, so the role is `linker`, not `ld`.)
-pub fn link_name(target: &str, role: Role) -> String {
-    format!("nixcross-{target}-{}", role.name())
-}
-
-/// Parses a `link_name` back into (target, role).
-pub fn parse_link_name<'a>(table: &'a Table, file_name: &str) -> Option<(&'a str, Role)> {
-    let rest = file_name.strip_prefix("nixcross-")?;
-    let (target, role) = rest.rsplit_once('-')?;
-    let role = Role::parse(role)?;
-    let (name, _) = table.targets.get_key_value(target)?;
-    Some((name.as_str(), role))
-}
+use crate::hot::rules::Role;
+use crate::hot::table::{link_name, LinkerKind, Table, Target};
+use crate::hot::wrap::{self, Env};
 
 /// Roles the target uses: android has no dlltool, only windows needs one.
 pub fn roles_for(table: &Table, target: &Target) -> Vec<Role> {
@@ -195,12 +179,15 @@ pub fn resolve(
     let roles = roles_for(table, target);
     let (links_dir, owned) = match links_dir {
         // cargo runs the linker from other directories: every path printed is absolute.
-        Some(d) => (crate::cache::absolute(&d)?, false),
+        Some(d) => (crate::hot::cache::absolute(&d)?, false),
         None => {
             let installed = exe.parent().map(|b| b.join("../libexec/nixcross"));
             match installed.filter(|d| d.join(link_name(name, Role::Linker)).exists()) {
                 Some(d) => (d, false),
-                None => (crate::cache::cache_dir(env)?.join("nixcross/bin"), true),
+                None => (
+                    crate::hot::cache::cache_dir(env)?.join("nixcross/bin"),
+                    true,
+                ),
             }
         }
     };
@@ -279,6 +266,7 @@ pub fn render(vars: &[(String, String)], shell: &str) -> Result<String, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::hot::table::parse_link_name;
 
     #[test]
     fn windows_env_sets_linker_cc_ar_and_dlltool() {

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::stubs::{self, StubKind};
+use crate::hot::stubs::{self, StubKind};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Missing {

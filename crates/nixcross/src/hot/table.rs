@@ -5,12 +5,12 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 
 use crate::error::Error;
-use crate::rules::Rule;
+use crate::hot::rules::Rule;
 
 /// Bumped when a field changes meaning; the Nix layer checks it too.
 pub const SCHEMA_VERSION: u32 = 1;
 
-pub const TABLE_JSON: &str = include_str!("../targets.json");
+pub const TABLE_JSON: &str = include_str!("../../targets.json");
 
 #[derive(Debug, Deserialize)]
 pub struct Table {
@@ -150,6 +150,25 @@ pub fn zig_target_for<'a>(
         .strip_suffix(min)
         .expect("table tests check zig_target ends with min_os_version");
     Ok(format!("{base}{}", asked.trim()).into())
+}
+
+/// `nixcross-<target>-<role>`: the file name rustc and cc-rs call. The wrapper reads the
+/// target and role back from its own argv[0]. (Names ending in `-ld`, `-gcc` or `-clang`
+/// would change how rustc talks to the linker, so the role is `linker`, not `ld`.)
+pub fn link_name(target: &str, role: crate::hot::rules::Role) -> String {
+    format!("nixcross-{target}-{}", role.name())
+}
+
+/// Parses a `link_name` back into (target, role).
+pub fn parse_link_name<'a>(
+    table: &'a Table,
+    file_name: &str,
+) -> Option<(&'a str, crate::hot::rules::Role)> {
+    let rest = file_name.strip_prefix("nixcross-")?;
+    let (target, role) = rest.rsplit_once('-')?;
+    let role = crate::hot::rules::Role::parse(role)?;
+    let (name, _) = table.targets.get_key_value(target)?;
+    Some((name.as_str(), role))
 }
 
 impl Table {

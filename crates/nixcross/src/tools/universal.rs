@@ -10,9 +10,9 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::error::{io, Error};
-use crate::fat;
-use crate::inspect::{self, Policy, Report};
-use crate::table::{Kind, Table};
+use crate::hot::table::{Kind, Table};
+use crate::tools::fat;
+use crate::tools::inspect::{self, Policy, Report};
 
 fn file_names(dir: &Path) -> Result<Vec<String>, Error> {
     let mut names = Vec::new();

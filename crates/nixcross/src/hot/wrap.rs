@@ -6,15 +6,15 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::cache;
 use crate::error::Error;
-use crate::linkreq;
-use crate::prewarm;
-use crate::respfile;
-use crate::rules::{self, Fired, Role};
-use crate::signals;
-use crate::stubs;
-use crate::table::{LinkerKind, Table, Target};
+use crate::hot::cache;
+use crate::hot::linkreq;
+use crate::hot::respfile;
+use crate::hot::rules::{self, Fired, Role};
+use crate::hot::seed;
+use crate::hot::signals;
+use crate::hot::stubs;
+use crate::hot::table::{LinkerKind, Table, Target};
 
 /// Above this many bytes of arguments the wrapper hands zig a response file even if it
 /// was called without one (Linux limits one argument string to 128 KiB).
@@ -63,7 +63,7 @@ pub fn plan(
             } else {
                 None
             };
-            let zig_target = crate::table::zig_target_for(target, deployment.as_deref())?;
+            let zig_target = crate::hot::table::zig_target_for(target, deployment.as_deref())?;
             let zig_target = zig_target.as_ref();
             let tool = &table.zig_tools[role.name()];
             let cache = cache::cache_dir(env)?;
@@ -82,7 +82,11 @@ pub fn plan(
                 if !missing.is_empty() {
                     return Err(Error::MissingLinkLibraries {
                         target: target_name.into(),
-                        missing,
+                        missing: missing.iter().map(|m| m.describe()).collect(),
+                        stubbed: (
+                            stubs::names(stubs::StubKind::Framework),
+                            stubs::names(stubs::StubKind::Dylib),
+                        ),
                         sdk: env("NIXCROSS_DARWIN_SDK").filter(|s| !s.is_empty()),
                     });
                 }
@@ -507,7 +511,7 @@ fn exec_error(cmd: &Command, source: std::io::Error) -> Error {
 }
 
 fn is_warm(cache: &Path, key: &str) -> bool {
-    prewarm::marker(cache, key).exists()
+    seed::marker(cache, key).exists()
 }
 
 /// Runs zig and waits for it. zig dies with nixcross (PR_SET_PDEATHSIG), and signals
@@ -539,7 +543,7 @@ fn run_warming(
     seed: Option<&Path>,
 ) -> Result<Exit, Error> {
     let dir = cache.join("nixcross");
-    let marker = prewarm::marker(cache, key);
+    let marker = seed::marker(cache, key);
     if marker.exists() {
         return run(cmd);
     }
@@ -553,7 +557,7 @@ fn run_warming(
         return run(cmd);
     }
     if let Some(seed) = seed {
-        if prewarm::seed(seed, cache, key)? {
+        if seed::seed(seed, cache, key)? {
             drop(lock);
             return run(cmd);
         }

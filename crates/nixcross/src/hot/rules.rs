@@ -402,7 +402,7 @@ fn arm_isa_level(cpu: &str) -> Option<String> {
 mod tests {
     //! One test per rule in targets.json, named after the behaviour it exists for.
     use super::*;
-    use crate::table::Table;
+    use crate::hot::table::Table;
 
     fn run(target: &str, role: Role, args: &[&str]) -> Rewritten {
         let table = Table::load();

@@ -1,0 +1,11 @@
+//! The subcommands people (and the Nix layer) call: env, links, prewarm, check, universal2,
+//! bundle. They build on the hot path's table and wrapper, never the other way round.
+
+pub mod archive;
+pub mod bundle;
+pub mod codesign;
+pub mod envcmd;
+pub mod fat;
+pub mod inspect;
+pub mod prewarm;
+pub mod universal;
