@@ -85,7 +85,6 @@ let
       craneCommon
       // {
         inherit cargoArtifacts;
-        postFixup = checkOutputs;
         passthru = {
           inherit
             target
@@ -95,8 +94,13 @@ let
             ;
         };
       }
-      // (options.craneArgs or { })
+      // craneArgs
+      // {
+        # After the user's own postFixup: craneArgs may add to it, never drop the check.
+        postFixup = (craneArgs.postFixup or "") + checkOutputs;
+      }
     );
+  craneArgs = options.craneArgs or { };
   naerskArgs = options.naerskArgs or { };
   userOverrideMain = naerskArgs.overrideMain or (_: { });
   viaNaersk = naerskLib.buildPackage (

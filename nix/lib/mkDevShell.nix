@@ -44,7 +44,9 @@ let
     inherit rustToolchain rustToolchainFile;
   };
 in
-pkgs.mkShell {
+# Validation first: without it an android shell would accept the NDK's licence (through
+# androidNdk.nix) without the caller having said so.
+builtins.seq options pkgs.mkShell {
   name = "nixcross-${target}";
   packages = [
     toolchain

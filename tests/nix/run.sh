@@ -98,5 +98,27 @@ expect_error() { # description, expected substring, expression
 }
 if [[ -f tests/nix/error-cases.sh ]]; then source tests/nix/error-cases.sh; fi
 
+# nix/lib with the real crane, naersk, rust-overlay and nixpkgs lib over a recording
+# stand-in pkgs; it needs their sources (NIXCROSS_UPSTREAM_SRC, see
+# tests/nix/upstream-eval/checkout.sh) and says NOT RUN (exit 3) without them.
+echo "nix tests: upstream evaluation (tests/nix/upstream-eval)"
+upstream_out=$(NIXCROSS_BIN=$PWD/target/release/nixcross bash tests/nix/upstream-eval/run.sh 2>&1)
+upstream_rc=$?
+if [[ $upstream_rc -eq 3 ]]; then
+  reason=$(sed -n 's/^upstream-eval: NOT RUN: //p' <<<"$upstream_out" | head -n1)
+  echo "nix tests: upstream evaluation NOT RUN: ${reason:-$upstream_out}"
+else
+  upstream_failed=0
+  while IFS= read -r line; do
+    case $line in
+      "  PASS "*) ok "upstream-eval: ${line#  PASS }" ;;
+      "  FAIL "*) bad "upstream-eval: ${line#  FAIL }"; upstream_failed=1 ;;
+      *) echo "$line" ;;
+    esac
+  done <<<"$upstream_out"
+  # A run that stopped before its assertions (sources not as locked, a crash) still fails.
+  if [[ $upstream_rc -ne 0 && $upstream_failed -eq 0 ]]; then bad "upstream-eval exited with $upstream_rc"; fi
+fi
+
 echo "nix tests: $pass passed, $fail failed"
 [[ $fail -eq 0 ]]

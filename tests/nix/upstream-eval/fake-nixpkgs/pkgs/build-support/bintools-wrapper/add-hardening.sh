@@ -1,0 +1,2 @@
+# Stand-in: rust-overlay interpolates this nixpkgs file (pkgs.path + "/pkgs/build-support/bintools-wrapper/add-hardening.sh")
+# into its rustc component; evaluation needs it to exist, nothing reads it.

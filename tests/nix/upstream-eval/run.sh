@@ -1,0 +1,182 @@
+#!/usr/bin/env bash
+# The upstream evaluation: nix/lib's mkCrossPackages (crane and naersk), mkDevShell,
+# release, universal2 and mkZigCache evaluated with the real crane, naersk, rust-overlay
+# and nixpkgs lib over a stand-in pkgs that records derivations instead of building them
+# (eval.nix, stand-in-pkgs.nix). Needs Nix (2.8 is enough) and python3.
+#
+#   NIXCROSS_UPSTREAM_SRC=DIR tests/nix/upstream-eval/run.sh
+#
+# DIR holds crane/, naersk/, rust-overlay/ (each must hash to its flake.lock narHash) and
+# nixpkgs-lib/; checkout.sh DIR makes it from local mirrors. NIXCROSS_BIN names a built
+# nixcross (else `cargo build --release -p nixcross` runs). NIXCROSS_EVAL_REPO evaluates
+# another copy's nix/lib instead of this one's (to see the assertions fail on a defect).
+#
+# Exit: 0 all assertions hold; 1 some failed; 2 the sources do not match flake.lock;
+# 3 not run (no sources, or no Nix), with one line saying why.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../../.." && pwd)
+NOT_RUN=3
+
+not_run() {
+  echo "upstream-eval: NOT RUN: $*"
+  exit $NOT_RUN
+}
+
+src=${NIXCROSS_UPSTREAM_SRC:-}
+[[ -n $src ]] || not_run "NIXCROSS_UPSTREAM_SRC is not set (tests/nix/upstream-eval/checkout.sh DIR makes the sources from the mirrors)"
+[[ -d $src ]] || not_run "NIXCROSS_UPSTREAM_SRC=$src is not a directory"
+src=$(cd "$src" && pwd)
+for name in crane naersk rust-overlay nixpkgs-lib; do
+  [[ -d $src/$name ]] || not_run "$src/$name is missing (tests/nix/upstream-eval/checkout.sh $src makes it)"
+done
+for tool in nix-instantiate nix python3; do
+  command -v "$tool" >/dev/null || not_run "$tool not found"
+done
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# Nix 2.8 wants a store for --eval even when nothing is built; use a private one.
+export NIX_STORE_DIR=${NIX_STORE_DIR:-/nix/store}
+export NIX_STATE_DIR=${NIX_STATE_DIR:-$tmp/state}
+if [[ -z ${NIX_CONF_DIR:-} ]]; then
+  export NIX_CONF_DIR=$tmp/conf
+  mkdir -p "$NIX_CONF_DIR"
+  echo "experimental-features = nix-command flakes" >"$NIX_CONF_DIR/nix.conf"
+fi
+
+# The sources must be what flake.lock locks, or the results say nothing about them.
+for name in crane naersk rust-overlay; do
+  want=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["nodes"][sys.argv[2]]["locked"]["narHash"])' "$root/flake.lock" "$name")
+  got=$(nix --extra-experimental-features nix-command hash path "$src/$name" 2>&1) || got="(nix hash path failed: $got)"
+  if [[ $got != "$want" ]]; then
+    echo "upstream-eval: REFUSED: $src/$name hashes to $got, but flake.lock locks $name at $want; check out the locked revision (tests/nix/upstream-eval/checkout.sh)" >&2
+    exit 2
+  fi
+done
+
+if [[ -n ${NIXCROSS_BIN:-} ]]; then
+  nixcross=$NIXCROSS_BIN
+else
+  (cd "$root" && cargo build --release --locked -q -p nixcross) || { echo "upstream-eval: cargo build failed" >&2; exit 1; }
+  nixcross=$root/target/release/nixcross
+fi
+
+# What `nixcross env` prints for every target, with the paths that differ between here
+# and the evaluation written as placeholders (eval.nix fills in the stand-in's paths).
+# PATH is empty so that no runner on this machine shows up: the plan's own runner is
+# checked separately.
+mkdir -p "$tmp/links" "$tmp/ndk" "$tmp/empty"
+targets=$(nix-instantiate --eval --strict --json -E "builtins.attrNames (import $root/nix/lib/targetTable.nix).targets") || { echo "upstream-eval: cannot read the target table" >&2; exit 1; }
+if ! python3 - "$nixcross" "$targets" "$tmp" >"$tmp/env.json" <<'EOF'
+import json, os, subprocess, sys
+nixcross, targets, tmp = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
+links, ndk = os.path.realpath(tmp + "/links"), os.path.realpath(tmp + "/ndk")
+zig = os.path.realpath("/bin/true")  # any file: env only checks that zig exists
+out = {}
+for t in targets:
+    env = {"PATH": tmp + "/empty", "HOME": tmp, "NIXCROSS_ZIG": zig, "ANDROID_NDK_HOME": ndk}
+    p = subprocess.run([nixcross, "env", "--target", t, "--shell", "json", "--links-dir", links],
+                       env=env, capture_output=True, text=True)
+    if p.returncode != 0:
+        sys.exit(f"nixcross env --target {t} failed: {p.stderr}")
+    out[t] = {k: v.replace(links, "@LINKS@").replace(ndk, "@NDK@").replace(zig, "@ZIG@")
+              for k, v in json.loads(p.stdout).items()}
+json.dump(out, sys.stdout, indent=1, sort_keys=True)
+EOF
+then
+  echo "upstream-eval: nixcross env did not run" >&2
+  exit 1
+fi
+
+# naersk reads the fixture's Cargo.tomls from its copy in the store ("${root}/..."), and
+# rust-overlay puts files of pkgs.path there: the evaluation must be able to write to a
+# store. A chroot store in the temporary directory takes them (nix-instantiate --eval is
+# read-only unless told otherwise); /nix/store is never written.
+repo_arg=()
+if [[ -n ${NIXCROSS_EVAL_REPO:-} ]]; then repo_arg=(--arg repo "$(cd "$NIXCROSS_EVAL_REPO" && pwd)"); fi
+nixeval() {
+  nix-instantiate --read-write-mode --store "$tmp/store" --eval --strict --json "$here/eval.nix" \
+    --argstr upstream "$src" --argstr nixcrossEnv "$tmp/env.json" "${repo_arg[@]}" "$@"
+}
+
+echo "upstream-eval: nix/lib with crane, naersk, rust-overlay ($(cut -d' ' -f2 "$src/REVISIONS" 2>/dev/null | cut -c1-8 | paste -sd' ' || true)) over the stand-in pkgs"
+nixeval -A results >"$tmp/results.json" 2>"$tmp/results.err"
+results_rc=$?
+nixeval -A preConfigureRuns >"$tmp/runs.json" 2>"$tmp/runs.err"
+runs_rc=$?
+refusals=()
+for attr in androidRefused devShellAndroidRefused; do
+  if nixeval -A "$attr" >"$tmp/$attr.out" 2>"$tmp/$attr.err"; then
+    refusals+=("$attr" "evaluated" "$tmp/$attr.out")
+  else
+    refusals+=("$attr" "failed" "$tmp/$attr.err")
+  fi
+done
+
+python3 - "$tmp" "$results_rc" "$runs_rc" "${refusals[@]}" <<'EOF'
+import json, os, subprocess, sys
+tmp, results_rc, runs_rc = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+refusals = sys.argv[4:]
+passed = failed = 0
+
+def report(ok, name, detail=""):
+    global passed, failed
+    if ok:
+        passed += 1
+        print(f"  PASS {name}")
+    else:
+        failed += 1
+        print(f"  FAIL {name}" + (f": {detail}" if detail else ""))
+
+def tail(path, n=15):
+    with open(path) as f:
+        return " | ".join(l.rstrip() for l in f.readlines()[-n:])
+
+# The assertions eval.nix makes.
+if results_rc == 0:
+    for r in json.load(open(tmp + "/results.json")):
+        report(r["ok"], r["name"], r["detail"])
+else:
+    report(False, "eval.nix results evaluate", tail(tmp + "/results.err"))
+
+# preConfigure run in bash as the build would (stdenv's runHook preConfigure), with the
+# derivation's own vendor variables: the target's rustflags variable must then hold a
+# remap for each vendored source directory, the toolchain and the build directory, after
+# any flags the table already put there.
+if runs_rc == 0:
+    for run in json.load(open(tmp + "/runs.json")):
+        var = run["var"]
+        env = {"PATH": os.environ["PATH"], "TMPDIR": tmp, "HOME": "/homeless-shelter",
+               "NIX_BUILD_TOP": "/build", **run["env"]}
+        if run["initial"] is not None:
+            env[var] = run["initial"]
+        script = run["script"] + f'\nprintf "%s" "${{{var}:-}}"\n'
+        p = subprocess.run(["bash", "-euo", "pipefail", "-c", script], env=env, capture_output=True, text=True)
+        got = p.stdout
+        want = [f"--remap-path-prefix={path}=/nix-sources" for path in run["expectRemapped"]]
+        want.append("--remap-path-prefix=/build=/build")
+        missing = [w for w in want if w not in got]
+        keeps = run["initial"] is None or got.startswith(run["initial"])
+        report(p.returncode == 0 and not missing and keeps,
+               f"{run['label']}: preConfigure run in bash leaves {var} with the remaps",
+               f"exit {p.returncode}, {var}={got!r}, missing {missing}, kept the table's flags: {keeps}, stderr: {p.stderr.strip()}")
+else:
+    report(False, "eval.nix preConfigureRuns evaluate", tail(tmp + "/runs.err"))
+
+# Android without acceptAndroidSdkLicense must not evaluate, and must say what to do.
+for i in range(0, len(refusals), 3):
+    attr, outcome, path = refusals[i:i + 3]
+    text = open(path).read()
+    what = {"androidRefused": "mkCrossPackages", "devShellAndroidRefused": "mkDevShell"}[attr]
+    ok = outcome == "failed" and "licence-gated" in text and "acceptAndroidSdkLicense = true" in text
+    if outcome == "failed":
+        detail = f"the error does not name the licence: {text.strip()[-600:]}"
+    else:
+        detail = f"it evaluated, accepting the licence unasked: {text.strip()[:300]}"
+    report(ok, f"{what} for an android target without acceptAndroidSdkLicense fails with the licence message", detail)
+
+print(f"upstream-eval: {passed} passed, {failed} failed")
+sys.exit(1 if failed else 0)
+EOF
