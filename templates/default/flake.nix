@@ -32,7 +32,16 @@
       packages = forSystems (
         nc:
         nc.mkCrossPackages {
-          src = ./.;
+          # Only what cargo reads, so that editing README.md or flake.nix rebuilds nothing.
+          # Add files here that build scripts need (C sources, .proto files, ...).
+          src = nixpkgs.lib.fileset.toSource {
+            root = ./.;
+            fileset = nixpkgs.lib.fileset.unions [
+              ./Cargo.toml
+              ./Cargo.lock
+              ./src
+            ];
+          };
           inherit targets;
           # builder = "naersk";                  # crane is the default
           # rustToolchainFile = ./rust-toolchain.toml;
