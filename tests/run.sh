@@ -52,6 +52,10 @@ cargo fmt --all --check; rc=$?; record fmt $rc $((rc == 0)) 0
 step "cargo clippy -D warnings"
 cargo clippy --release --all-targets --locked -- -D warnings; rc=$?; record clippy $rc $((rc == 0)) 0
 
+step "Nix formatting (the flake's formatter, crates/nixfmt)"
+cargo run --release --locked -q -p nixcross-nixfmt -- --check .; rc=$?
+record "nix formatting" $rc $((rc == 0)) 0
+
 step "macOS stubs: the committed files are what the generator writes from sources.json"
 cargo run --release --locked -q -p nixcross-stubgen -- generate --check; rc=$?
 record stubgen $rc $((rc == 0)) 0

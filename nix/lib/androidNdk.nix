@@ -10,18 +10,21 @@
 {
   pkgs,
   ndkVersion ? null,
-}:
-let
+}: let
   inherit (pkgs) lib;
   androidPkgs = import pkgs.path (androidNixpkgsArgs pkgs);
   composition = androidPkgs.androidenv.composeAndroidPackages (
     {
       includeNDK = true;
     }
-    // (if ndkVersion != null then { ndkVersions = [ ndkVersion ]; } else { })
+    // (
+      if ndkVersion != null
+      then {ndkVersions = [ndkVersion];}
+      else {}
+    )
   );
   androidNixpkgsArgs = import ./androidNixpkgsArgs.nix lib;
 in
-# compose-android-packages.nix: each NDK plugin is installed under
-# libexec/android-sdk/ndk-bundle; ndk-bundle is the first (the chosen) one.
-"${composition.ndk-bundle}/libexec/android-sdk/ndk-bundle"
+  # compose-android-packages.nix: each NDK plugin is installed under
+  # libexec/android-sdk/ndk-bundle; ndk-bundle is the first (the chosen) one.
+  "${composition.ndk-bundle}/libexec/android-sdk/ndk-bundle"

@@ -10,6 +10,6 @@ lib: pkgs: {
     android_sdk.accept_license = true;
     allowUnfreePredicate = pkg: lib.hasPrefix "android" (lib.getName pkg);
   };
-  overlays = [ ];
-  crossOverlays = [ ];
+  overlays = [];
+  crossOverlays = [];
 }

@@ -9,12 +9,10 @@
 {
   pkgs,
   version ? "15",
-}:
-let
+}: let
   attr = "apple-sdk_${version}";
   known = builtins.filter (n: builtins.match "apple-sdk_[0-9]+" n != null) (builtins.attrNames pkgs);
 in
-if !(pkgs ? ${attr}) then
-  throw "nixcross: this nixpkgs has no ${attr} for darwinSdk = \"nixpkgs\"; appleSdkVersion must be one of: ${builtins.concatStringsSep ", " (map (n: builtins.substring 10 (-1) n) known)}"
-else
-  "${pkgs.${attr}.src}"
+  if !(pkgs ? ${attr})
+  then throw "nixcross: this nixpkgs has no ${attr} for darwinSdk = \"nixpkgs\"; appleSdkVersion must be one of: ${builtins.concatStringsSep ", " (map (n: builtins.substring 10 (-1) n) known)}"
+  else "${pkgs.${attr}.src}"

@@ -9,12 +9,10 @@
   naersk,
   rust-overlay,
   zig ? pkgs.zig,
-}:
-let
-  rustBin = rust-overlay.lib.mkRustBin { } pkgs;
-  nixcross = pkgs.callPackage ./nixcrossPackage.nix { };
-in
-{
+}: let
+  rustBin = rust-overlay.lib.mkRustBin {} pkgs;
+  nixcross = pkgs.callPackage ./nixcrossPackage.nix {};
+in {
   inherit nixcross zig rustBin;
   table = import ./targetTable.nix;
   targetNames = builtins.attrNames (import ./targetTable.nix).targets;
@@ -36,14 +34,14 @@ in
       rustBin
       ;
   };
-  checkOutput = import ./checkOutput.nix { inherit pkgs nixcross; };
+  checkOutput = import ./checkOutput.nix {inherit pkgs nixcross;};
   # Apple's macOS SDK from nixpkgs' apple-sdk source (Apple's licence applies):
   # appleSdk { version = "15"; } -> path, for darwinSdk or NIXCROSS_DARWIN_SDK.
-  appleSdk = { version ? "15" }: import ./appleSdk.nix { inherit pkgs version; };
+  appleSdk = {version ? "15"}: import ./appleSdk.nix {inherit pkgs version;};
   # Lower-level pieces of mkCrossPackages, for builds it does not cover.
-  mkZigCache = import ./mkZigCache.nix { inherit pkgs nixcross zig; };
-  mkUniversal2 = import ./mkUniversal2.nix { inherit pkgs nixcross; };
-  mkRelease = import ./mkRelease.nix { inherit pkgs nixcross; };
+  mkZigCache = import ./mkZigCache.nix {inherit pkgs nixcross zig;};
+  mkUniversal2 = import ./mkUniversal2.nix {inherit pkgs nixcross;};
+  mkRelease = import ./mkRelease.nix {inherit pkgs nixcross;};
   targetEnv = import ./targetEnv.nix;
   validateOptions = import ./validateOptions.nix;
 }

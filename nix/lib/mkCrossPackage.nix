@@ -11,18 +11,15 @@
   nixcross,
   zig,
   toolchain,
-}:
-{
+}: {
   target,
   options,
   shared,
-}:
-let
+}: let
   table = import ./targetTable.nix;
   entry = table.targets.${target};
   hostSystem = pkgs.stdenv.hostPlatform.system;
-  planWith =
-    runner: prewarmedCache:
+  planWith = runner: prewarmedCache:
     import ./targetPlan.nix {
       inherit
         target
@@ -33,23 +30,25 @@ let
         ;
       toolchain = "${toolchain}";
       linksDir = "${nixcross}/libexec/nixcross";
-      zig = if entry.linker == "ndk-clang" then null else "${zig}/bin/zig";
+      zig =
+        if entry.linker == "ndk-clang"
+        then null
+        else "${zig}/bin/zig";
       ndk =
-        if entry.linker == "ndk-clang" then
+        if entry.linker == "ndk-clang"
+        then
           import ./androidNdk.nix {
             inherit pkgs;
             ndkVersion = options.androidNdkVersion or null;
           }
-        else
-          null;
+        else null;
     };
   draft = planWith null null;
   runner = import ./emulatorFor.nix pkgs draft.emulatorFor;
   zigCache =
-    if draft.prewarmZigCache then
-      import ./mkZigCache.nix { inherit pkgs nixcross zig; } { inherit target toolchain; }
-    else
-      null;
+    if draft.prewarmZigCache
+    then import ./mkZigCache.nix {inherit pkgs nixcross zig;} {inherit target toolchain;}
+    else null;
   plan = planWith runner zigCache;
   pname = "${shared.pname}-${target}";
   inherit (shared) version;
@@ -65,22 +64,24 @@ let
     fi
     ${plan.checkCommand} "''${bins[@]}"
   '';
-  common = {
-    inherit (options) src;
-    inherit (plan) preConfigure;
-    nativeBuildInputs = [ nixcross ];
-  }
-  // plan.drvAttrs
-  // plan.env;
-  viaCrane =
-    let
-      craneCommon = common // {
+  common =
+    {
+      inherit (options) src;
+      inherit (plan) preConfigure;
+      nativeBuildInputs = [nixcross];
+    }
+    // plan.drvAttrs
+    // plan.env;
+  viaCrane = let
+    craneCommon =
+      common
+      // {
         inherit pname version;
         inherit (plan) cargoExtraArgs;
         cargoVendorDir = shared.cargoVendorDir;
       };
-      cargoArtifacts = craneLib.buildDepsOnly (craneCommon // (options.craneArgs or { }));
-    in
+    cargoArtifacts = craneLib.buildDepsOnly (craneCommon // (options.craneArgs or {}));
+  in
     craneLib.buildPackage (
       craneCommon
       // {
@@ -100,9 +101,9 @@ let
         postFixup = (craneArgs.postFixup or "") + checkOutputs;
       }
     );
-  craneArgs = options.craneArgs or { };
-  naerskArgs = options.naerskArgs or { };
-  userOverrideMain = naerskArgs.overrideMain or (_: { });
+  craneArgs = options.craneArgs or {};
+  naerskArgs = options.naerskArgs or {};
+  userOverrideMain = naerskArgs.overrideMain or (_: {});
   viaNaersk = naerskLib.buildPackage (
     common
     // {
@@ -111,22 +112,20 @@ let
       # naersk's automatic overrides add the host's openssl for openssl-sys, which is
       # wrong for a foreign target (openssl must be vendored or come from the target).
       autoCrateSpecificOverrides = false;
-      cargoBuildOptions = old: old ++ [ plan.cargoExtraArgs ];
-      cargoTestOptions = old: old ++ [ plan.cargoExtraArgs ];
+      cargoBuildOptions = old: old ++ [plan.cargoExtraArgs];
+      cargoTestOptions = old: old ++ [plan.cargoExtraArgs];
       passthru = {
         inherit target plan zigCache;
       };
     }
-    // (removeAttrs naerskArgs [ "overrideMain" ])
+    // (removeAttrs naerskArgs ["overrideMain"])
     // {
       # naersk hands attributes it does not know to its dependency-only derivation too,
       # which installs no binaries: the output check goes into the main one only, after
       # any overrideMain of the user's.
-      overrideMain =
-        old:
-        let
-          user = userOverrideMain old;
-        in
+      overrideMain = old: let
+        user = userOverrideMain old;
+      in
         user
         // {
           postFixup = (user.postFixup or old.postFixup or "") + checkOutputs;
@@ -134,4 +133,6 @@ let
     }
   );
 in
-if (options.builder or "crane") == "naersk" then viaNaersk else viaCrane
+  if (options.builder or "crane") == "naersk"
+  then viaNaersk
+  else viaCrane

@@ -13,12 +13,10 @@
   rustBin,
   nixcross,
   zig,
-}:
-args:
-let
+}: args: let
   lib = pkgs.lib;
   validated = import ./validateOptions.nix (
-    args // { hostSystem = pkgs.stdenv.hostPlatform.system; }
+    args // {hostSystem = pkgs.stdenv.hostPlatform.system;}
   );
   # darwinSdk = "nixpkgs": Apple's SDK from nixpkgs' apple-sdk source (licence accepted
   # in validateOptions); a path stays as it is.
@@ -40,11 +38,11 @@ let
     cargo = toolchain;
     rustc = toolchain;
   };
-  crateName = craneLib.crateNameFromCargoToml { inherit (options) src; };
+  crateName = craneLib.crateNameFromCargoToml {inherit (options) src;};
   shared = {
     pname = options.pname or crateName.pname;
     version = options.version or crateName.version;
-    cargoVendorDir = craneLib.vendorCargoDeps { inherit (options) src; };
+    cargoVendorDir = craneLib.vendorCargoDeps {inherit (options) src;};
   };
   mkOne = import ./mkCrossPackage.nix {
     inherit
@@ -58,26 +56,26 @@ let
   };
   perTarget = lib.genAttrs options.targets (
     target:
-    mkOne {
-      inherit target options shared;
-    }
+      mkOne {
+        inherit target options shared;
+      }
   );
   universal =
     lib.optionalAttrs (perTarget ? x86_64-apple-darwin && perTarget ? aarch64-apple-darwin)
-      {
-        universal2-apple-darwin = import ./mkUniversal2.nix { inherit pkgs nixcross; } {
-          inherit (shared) pname version;
-          x86_64 = perTarget.x86_64-apple-darwin;
-          aarch64 = perTarget.aarch64-apple-darwin;
-        };
+    {
+      universal2-apple-darwin = import ./mkUniversal2.nix {inherit pkgs nixcross;} {
+        inherit (shared) pname version;
+        x86_64 = perTarget.x86_64-apple-darwin;
+        aarch64 = perTarget.aarch64-apple-darwin;
       };
+    };
   outputs = perTarget // universal;
 in
-outputs
-// {
-  release = import ./mkRelease.nix { inherit pkgs nixcross; } {
-    inherit (shared) pname version;
-    packages = outputs;
-    includes = options.releaseIncludes or [ ];
-  };
-}
+  outputs
+  // {
+    release = import ./mkRelease.nix {inherit pkgs nixcross;} {
+      inherit (shared) pname version;
+      packages = outputs;
+      includes = options.releaseIncludes or [];
+    };
+  }

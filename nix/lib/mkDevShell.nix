@@ -9,22 +9,20 @@
   nixcross,
   zig,
   rustBin,
-}:
-{
+}: {
   target,
   rustToolchain ? null,
   rustToolchainFile ? null,
   acceptAndroidSdkLicense ? false,
   androidNdkVersion ? null,
-  packages ? [ ],
-}:
-let
+  packages ? [],
+}: let
   lib = pkgs.lib;
   table = import ./targetTable.nix;
   options = import ./validateOptions.nix {
     hostSystem = pkgs.stdenv.hostPlatform.system;
     src = null;
-    targets = [ target ];
+    targets = [target];
     inherit
       rustToolchain
       rustToolchainFile
@@ -40,31 +38,32 @@ let
   };
   emulator = import ./emulatorFor.nix pkgs plan.emulatorFor;
   toolchain = import ./mkToolchain.nix rustBin {
-    targets = [ target ];
+    targets = [target];
     inherit rustToolchain rustToolchainFile;
   };
 in
-# Validation first: without it an android shell would accept the NDK's licence (through
-# androidNdk.nix) without the caller having said so.
-builtins.seq options pkgs.mkShell {
-  name = "nixcross-${target}";
-  packages = [
-    toolchain
-    nixcross
-  ]
-  ++ packages;
-  NIXCROSS_ZIG = "${zig}/bin/zig";
-  NIXCROSS_ANDROID_NDK =
-    if entry.linker == "ndk-clang" then
-      import ./androidNdk.nix {
-        inherit pkgs;
-        ndkVersion = androidNdkVersion;
-      }
-    else
-      "";
-  shellHook = ''
-    ${lib.optionalString (emulator != null) ''export PATH="${builtins.dirOf emulator}:$PATH"''}
-    eval "$(nixcross env --target ${target})"
-    echo "nixcross: cargo build --target ${target} links with nixcross (nixcross env --target ${target} shows how)" >&2
-  '';
-}
+  # Validation first: without it an android shell would accept the NDK's licence (through
+  # androidNdk.nix) without the caller having said so.
+  builtins.seq options pkgs.mkShell {
+    name = "nixcross-${target}";
+    packages =
+      [
+        toolchain
+        nixcross
+      ]
+      ++ packages;
+    NIXCROSS_ZIG = "${zig}/bin/zig";
+    NIXCROSS_ANDROID_NDK =
+      if entry.linker == "ndk-clang"
+      then
+        import ./androidNdk.nix {
+          inherit pkgs;
+          ndkVersion = androidNdkVersion;
+        }
+      else "";
+    shellHook = ''
+      ${lib.optionalString (emulator != null) ''export PATH="${builtins.dirOf emulator}:$PATH"''}
+      eval "$(nixcross env --target ${target})"
+      echo "nixcross: cargo build --target ${target} links with nixcross (nixcross env --target ${target} shows how)" >&2
+    '';
+  }

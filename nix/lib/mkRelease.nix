@@ -4,20 +4,21 @@
 # `packages` maps target names (including universal2-apple-darwin) to derivations with
 # the binaries in bin/. `nixcross bundle` checks every binary, packs deterministically
 # (stdenv's SOURCE_DATE_EPOCH stamps every entry) and writes the sums and manifest.
-{ pkgs, nixcross }:
 {
+  pkgs,
+  nixcross,
+}: {
   pname,
   version,
   packages,
-  includes ? [ ],
-}:
-let
+  includes ? [],
+}: let
   lib = pkgs.lib;
   inputs = lib.mapAttrsToList (target: drv: "${target}=${drv}/bin") packages;
 in
-pkgs.runCommand "${pname}-${version}-release"
+  pkgs.runCommand "${pname}-${version}-release"
   {
-    nativeBuildInputs = [ nixcross ];
+    nativeBuildInputs = [nixcross];
     passthru.targets = builtins.attrNames packages;
   }
   ''

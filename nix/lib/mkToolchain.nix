@@ -5,24 +5,21 @@
 # stable latest `minimal` (rustc, cargo, rust-std), the user's rust-toolchain.toml, or
 # what `rustToolchain rustBin` returns; the targets are added with `.override`, which
 # every rust-overlay profile supports (lib/rust-bin.nix, mkProfile).
-rustBin:
-{
+rustBin: {
   targets,
   rustToolchain ? null,
   rustToolchainFile ? null,
-}:
-let
+}: let
   base =
-    if rustToolchainFile != null then
-      rustBin.fromRustupToolchainFile rustToolchainFile
-    else if rustToolchain != null then
-      rustToolchain rustBin
-    else
-      rustBin.stable.latest.minimal;
+    if rustToolchainFile != null
+    then rustBin.fromRustupToolchainFile rustToolchainFile
+    else if rustToolchain != null
+    then rustToolchain rustBin
+    else rustBin.stable.latest.minimal;
 in
-if base ? override then
-  base.override (old: {
-    targets = (old.targets or [ ]) ++ targets;
-  })
-else
-  throw "nixcross: the toolchain from rustToolchain has no .override, so rust-std for ${builtins.concatStringsSep ", " targets} cannot be added; return a rust-overlay profile such as rust-bin.stable.latest.minimal"
+  if base ? override
+  then
+    base.override (old: {
+      targets = (old.targets or []) ++ targets;
+    })
+  else throw "nixcross: the toolchain from rustToolchain has no .override, so rust-std for ${builtins.concatStringsSep ", " targets} cannot be added; return a rust-overlay profile such as rust-bin.stable.latest.minimal"

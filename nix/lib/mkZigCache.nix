@@ -10,19 +10,21 @@
   pkgs,
   nixcross,
   zig,
+}: {
+  target,
+  toolchain,
 }:
-{ target, toolchain }:
 pkgs.runCommand "nixcross-zig-libc-${target}"
-  {
-    nativeBuildInputs = [
-      toolchain
-      nixcross
-    ];
-    NIXCROSS_ZIG = "${zig}/bin/zig";
-    passthru = { inherit target; };
-  }
-  ''
-    export HOME="$TMPDIR/home" CARGO_HOME="$TMPDIR/cargo"
-    mkdir -p "$HOME"
-    nixcross prewarm --target ${target} --out "$out"
-  ''
+{
+  nativeBuildInputs = [
+    toolchain
+    nixcross
+  ];
+  NIXCROSS_ZIG = "${zig}/bin/zig";
+  passthru = {inherit target;};
+}
+''
+  export HOME="$TMPDIR/home" CARGO_HOME="$TMPDIR/cargo"
+  mkdir -p "$HOME"
+  nixcross prewarm --target ${target} --out "$out"
+''

@@ -8,48 +8,46 @@ let
   table = import ./targetTable.nix;
   s = import ./strings.nix;
 in
-{
-  target,
-  linksDir,
-  zig ? null,
-  runner ? null,
-  ndk ? null,
-}:
-let
-  entry =
-    table.targets.${target}
+  {
+    target,
+    linksDir,
+    zig ? null,
+    runner ? null,
+    ndk ? null,
+  }: let
+    entry =
+      table.targets.${target}
       or (throw "nixcross: unknown target '${target}'; supported targets: ${s.concatSep ", " (builtins.attrNames table.targets)}");
-  prefix = s.cargoTargetPrefix target;
-  suffix = s.ccSuffix target;
-  link = role: "${linksDir}/nixcross-${target}-${role}";
-  usesDlltool = builtins.elem "dlltool" entry.rule_sets;
-  rustflags =
-    entry.rustflags
-    ++ (
-      if usesDlltool then
-        [
+    prefix = s.cargoTargetPrefix target;
+    suffix = s.ccSuffix target;
+    link = role: "${linksDir}/nixcross-${target}-${role}";
+    usesDlltool = builtins.elem "dlltool" entry.rule_sets;
+    rustflags =
+      entry.rustflags
+      ++ (
+        if usesDlltool
+        then [
           "-C"
           "dlltool=${link "dlltool"}"
         ]
-      else
-        [ ]
-    );
-in
-s.optionalAttrs (zig != null) { NIXCROSS_ZIG = zig; }
-// s.optionalAttrs (ndk != null) { NIXCROSS_ANDROID_NDK = ndk; }
-# macOS: an existing empty SDKROOT stops rustc running xcrun (and warning on every link);
-# zig links with its own libSystem stubs. A user's own SDKROOT (options.env) wins.
-// s.optionalAttrs ((entry.empty_sdkroot or null) != null) {
-  SDKROOT = "${linksDir}/${entry.empty_sdkroot}";
-}
-// {
-  "${prefix}LINKER" = link "linker";
-}
-// s.optionalAttrs (rustflags != [ ]) { "${prefix}RUSTFLAGS" = s.concatSep " " rustflags; }
-// s.optionalAttrs (runner != null) { "${prefix}RUNNER" = runner; }
-// {
-  "CC_${suffix}" = link "cc";
-  "CXX_${suffix}" = link "c++";
-  "AR_${suffix}" = link "ar";
-  "RANLIB_${suffix}" = link "ranlib";
-}
+        else []
+      );
+  in
+    s.optionalAttrs (zig != null) {NIXCROSS_ZIG = zig;}
+    // s.optionalAttrs (ndk != null) {NIXCROSS_ANDROID_NDK = ndk;}
+    # macOS: an existing empty SDKROOT stops rustc running xcrun (and warning on every link);
+    # zig links with its own libSystem stubs. A user's own SDKROOT (options.env) wins.
+    // s.optionalAttrs ((entry.empty_sdkroot or null) != null) {
+      SDKROOT = "${linksDir}/${entry.empty_sdkroot}";
+    }
+    // {
+      "${prefix}LINKER" = link "linker";
+    }
+    // s.optionalAttrs (rustflags != []) {"${prefix}RUSTFLAGS" = s.concatSep " " rustflags;}
+    // s.optionalAttrs (runner != null) {"${prefix}RUNNER" = runner;}
+    // {
+      "CC_${suffix}" = link "cc";
+      "CXX_${suffix}" = link "c++";
+      "AR_${suffix}" = link "ar";
+      "RANLIB_${suffix}" = link "ranlib";
+    }

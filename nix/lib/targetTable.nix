@@ -4,7 +4,6 @@ let
   table = builtins.fromJSON (builtins.readFile ../../crates/nixcross/targets.json);
   schemaVersion = 1;
 in
-if table.schema_version != schemaVersion then
-  throw "nixcross: crates/nixcross/targets.json has schema_version ${toString table.schema_version}, this Nix code reads ${toString schemaVersion}"
-else
-  table
+  if table.schema_version != schemaVersion
+  then throw "nixcross: crates/nixcross/targets.json has schema_version ${toString table.schema_version}, this Nix code reads ${toString schemaVersion}"
+  else table

@@ -13,26 +13,25 @@
   upstream,
   nixcrossEnv,
   repo ? ../../..,
-}:
-let
+}: let
   upstreamLib = import (upstream + "/nixpkgs-lib/lib");
   # The lib's filesystem.pathType is builtins.readFileType (Nix >= 2.14), which Nix 2.8
   # lacks; lib.fileset (nixcrossPackage.nix's src) needs it. The same answer from readDir
   # of the parent, only where the builtin is missing.
   lib =
-    if builtins ? readFileType then
-      upstreamLib
+    if builtins ? readFileType
+    then upstreamLib
     else
       upstreamLib.extend (
         _final: prev: {
-          filesystem = prev.filesystem // {
-            pathType =
-              path:
-              if dirOf path == path then
-                "directory"
-              else
-                (builtins.readDir (dirOf path)).${baseNameOf path};
-          };
+          filesystem =
+            prev.filesystem
+            // {
+              pathType = path:
+                if dirOf path == path
+                then "directory"
+                else (builtins.readDir (dirOf path)).${baseNameOf path};
+            };
         }
       );
   record = import ./record.nix;
@@ -42,29 +41,27 @@ let
   # that androidNdk.nix imports.
   userConfig = {
     allowUnfree = true;
-    permittedInsecurePackages = [ "user-insecure-1.0" ];
+    permittedInsecurePackages = ["user-insecure-1.0"];
     android_sdk.accept_license = false;
   };
   pkgs = import ./stand-in-pkgs.nix {
     inherit lib;
     config = userConfig;
-    overlays = [ (_final: _prev: { }) ];
+    overlays = [(_final: _prev: {})];
   };
 
   # The flake inputs as flake.nix hands them to nix/lib: crane's and rust-overlay's flake
   # outputs (rust-overlay's nixpkgs input is the real lib), naersk's plain source.
-  crane =
-    let
-      outputs = (import (upstream + "/crane/flake.nix")).outputs { self = outputs; };
-    in
+  crane = let
+    outputs = (import (upstream + "/crane/flake.nix")).outputs {self = outputs;};
+  in
     outputs;
-  rust-overlay =
-    let
-      outputs = (import (upstream + "/rust-overlay/flake.nix")).outputs {
-        self = outputs;
-        nixpkgs = { inherit lib; };
-      };
-    in
+  rust-overlay = let
+    outputs = (import (upstream + "/rust-overlay/flake.nix")).outputs {
+      self = outputs;
+      nixpkgs = {inherit lib;};
+    };
+  in
     outputs;
   naersk = upstream + "/naersk";
 
@@ -86,8 +83,7 @@ let
   isForeign = t: ((entryOf t).native_on or null) != hostSystem;
   fixture = repo + "/templates/default";
 
-  build =
-    builder:
+  build = builder:
     nc.mkCrossPackages {
       src = fixture;
       inherit targets builder;
@@ -100,12 +96,10 @@ let
   builders = builtins.attrNames builds;
 
   # The dependency-only derivation behind a target's main one.
-  depsOf =
-    builder: main:
-    if builder == "crane" then
-      main.drvAttrs.cargoArtifacts
-    else
-      builtins.head main.drvAttrs.builtDependencies;
+  depsOf = builder: main:
+    if builder == "crane"
+    then main.drvAttrs.cargoArtifacts
+    else builtins.head main.drvAttrs.builtDependencies;
 
   # --- Ground truth, written out rather than derived from nix/lib ------------------
 
@@ -166,76 +160,68 @@ let
   # For messages only: the fingerprint of the arguments nix/lib would import with.
   actualAndroidImport =
     fingerprint (import (repo + "/nix/lib/androidNixpkgsArgs.nix") lib pkgs)
-      {
-        includeNDK = true;
-      };
+    {
+      includeNDK = true;
+    };
 
   rustEnv = builtins.fromJSON (builtins.readFile nixcrossEnv);
-  fill =
-    ndk: value:
+  fill = ndk: value:
     builtins.replaceStrings
-      [
-        "@LINKS@"
-        "@ZIG@"
-        "@NDK@"
-      ]
-      [
-        linksDir
-        zigPath
-        ndk
-      ]
-      value;
+    [
+      "@LINKS@"
+      "@ZIG@"
+      "@NDK@"
+    ]
+    [
+      linksDir
+      zigPath
+      ndk
+    ]
+    value;
 
   # --- Helpers -----------------------------------------------------------------------
 
   check = name: ok: detail: {
     inherit name ok;
     # Only failures show (and force) their detail.
-    detail = if ok then "" else detail;
+    detail =
+      if ok
+      then ""
+      else detail;
   };
   # JSON for messages: derivations as their paths, functions as a marker.
-  show =
-    v:
-    let
-      clean =
-        x:
-        if builtins.isFunction x then
-          "<function>"
-        else if lib.isDerivation x then
-          "${x}"
-        else if builtins.isAttrs x then
-          builtins.mapAttrs (_: clean) x
-        else if builtins.isList x then
-          map clean x
-        else
-          x;
-    in
+  show = v: let
+    clean = x:
+      if builtins.isFunction x
+      then "<function>"
+      else if lib.isDerivation x
+      then "${x}"
+      else if builtins.isAttrs x
+      then builtins.mapAttrs (_: clean) x
+      else if builtins.isList x
+      then map clean x
+      else x;
+  in
     builtins.toJSON (clean v);
   hasInfix = lib.hasInfix;
   stringAttrs = drv: lib.filterAttrs (_: builtins.isString) drv.drvAttrs;
   # The variables nixcross's environment consists of.
-  isEnvName =
-    n:
+  isEnvName = n:
     builtins.match "(CARGO_.*|CC_.*|CXX_.*|AR_.*|RANLIB_.*|NIXCROSS_.*|SDKROOT)" n != null;
   envOf = drv: lib.filterAttrs (n: _: isEnvName n) drv.drvAttrs;
-  inputsOf =
-    drv:
+  inputsOf = drv:
     map toString (
-      (drv.drvAttrs.nativeBuildInputs or [ ])
-      ++ (drv.drvAttrs.buildInputs or [ ])
-      ++ (drv.drvAttrs.propagatedBuildInputs or [ ])
-      ++ (drv.drvAttrs.packages or [ ])
+      (drv.drvAttrs.nativeBuildInputs or [])
+      ++ (drv.drvAttrs.buildInputs or [])
+      ++ (drv.drvAttrs.propagatedBuildInputs or [])
+      ++ (drv.drvAttrs.packages or [])
     );
-  noZig =
-    label: drv:
-    check "${label}: zig is not an input (its setup hook would reset ZIG_GLOBAL_CACHE_DIR)" (
-      !(builtins.elem (toString pkgs.zig) (inputsOf drv))
-    ) "inputs: ${show (inputsOf drv)}";
+  noZig = label: drv:
+    check "${label}: zig is not an input (its setup hook would reset ZIG_GLOBAL_CACHE_DIR)" (!(builtins.elem (toString pkgs.zig) (inputsOf drv))) "inputs: ${show (inputsOf drv)}";
   # builtins.derivation turns every attribute into an environment variable: only strings,
   # numbers, booleans, null, paths, derivations and lists of them can be. (mkDerivation
   # takes passthru, meta and env out first.)
-  coercible =
-    v:
+  coercible = v:
     builtins.isString v
     || builtins.isBool v
     || builtins.isInt v
@@ -246,8 +232,7 @@ let
     || (builtins.isList v && builtins.all coercible v);
   # Only where the recorded arguments become the derivation's attributes: buildRustPackage,
   # makeSetupHook, writeText and the like consume theirs (cargoLock, substitutions, ...).
-  argsBecomeAttributes =
-    drv:
+  argsBecomeAttributes = drv:
     builtins.elem drv.standIn.function [
       "stdenv.mkDerivation"
       "stdenvNoCC.mkDerivation"
@@ -259,22 +244,22 @@ let
     ];
   # mkDerivation's `env` takes single values only (no lists).
   envCoercible = v: !(builtins.isList v) && coercible v;
-  argProblems =
-    drv:
+  argProblems = drv:
     lib.optionals (argsBecomeAttributes drv) (
       builtins.attrNames (
         lib.filterAttrs (
           n: v:
-          !(builtins.elem n [
-            "passthru"
-            "meta"
-            "env"
-          ])
-          && !(coercible v)
-        ) drv.drvAttrs
+            !(builtins.elem n [
+              "passthru"
+              "meta"
+              "env"
+            ])
+            && !(coercible v)
+        )
+        drv.drvAttrs
       )
       ++ map (n: "env.${n}") (
-        builtins.attrNames (lib.filterAttrs (_: v: !(envCoercible v)) (drv.drvAttrs.env or { }))
+        builtins.attrNames (lib.filterAttrs (_: v: !(envCoercible v)) (drv.drvAttrs.env or {}))
       )
     );
   # What instantiating a derivation forces: every derivation its attributes hold, down to
@@ -285,125 +270,111 @@ let
   # directories through string paths like ".../Cargo.toml/../src"; Nix 2.8's readDir does
   # not resolve the "..", newer Nix does.
   notFollowed = drv: lib.optional (drv.drvAttrs.env.CRANE_BUILD_DEPS_ONLY or null != null) "src";
-  directRefs =
-    drv:
+  directRefs = drv:
     builtins.concatMap (
       v:
-      if isRecorded v then
-        [ v ]
-      else if builtins.isList v then
-        builtins.filter isRecorded v
-      else
-        [ ]
-    ) (builtins.attrValues (removeAttrs drv.drvAttrs ([ "passthru" "meta" ] ++ notFollowed drv)));
-  closureOf =
-    roots:
+        if isRecorded v
+        then [v]
+        else if builtins.isList v
+        then builtins.filter isRecorded v
+        else []
+    ) (builtins.attrValues (removeAttrs drv.drvAttrs (["passthru" "meta"] ++ notFollowed drv)));
+  closureOf = roots:
     map (item: item.drv) (
       builtins.genericClosure {
-        startSet = map (drv: {
-          key = drv.outPath;
-          inherit drv;
-        }) roots;
-        operator =
-          item:
+        startSet =
+          map (drv: {
+            key = drv.outPath;
+            inherit drv;
+          })
+          roots;
+        operator = item:
           map (drv: {
             key = drv.outPath;
             inherit drv;
           }) (directRefs item.drv);
       }
     );
-  coercibleCheck =
-    label: roots:
-    let
-      closure = closureOf roots;
-      bad = builtins.filter (d: argProblems d != [ ]) closure;
-    in
+  coercibleCheck = label: roots: let
+    closure = closureOf roots;
+    bad = builtins.filter (d: argProblems d != []) closure;
+  in
     check "${label}: all ${toString (builtins.length closure)} derivations in the closure have only attributes builtins.derivation accepts" (
-      bad == [ ]
-    ) "attributes that cannot: ${show (map (d: { ${d.name} = argProblems d; }) bad)}";
+      bad == []
+    ) "attributes that cannot: ${show (map (d: {${d.name} = argProblems d;}) bad)}";
   # rust-overlay's toolchain: a symlinkJoin of components named <pname>-<version>-<target>.
-  isToolchain =
-    x: lib.isDerivation x && (x.standIn.function or "") == "symlinkJoin" && lib.hasPrefix "rust-" x.name;
-  rustStdTargets =
-    toolchain:
+  isToolchain = x: lib.isDerivation x && (x.standIn.function or "") == "symlinkJoin" && lib.hasPrefix "rust-" x.name;
+  rustStdTargets = toolchain:
     map (c: lib.removePrefix "rust-std-${toolchain.version}-" c.name) (
       builtins.filter (c: lib.hasPrefix "rust-std-" c.name) toolchain.drvAttrs.paths
     );
   toolchainIn = inputs: lib.findFirst isToolchain null inputs;
-  toolchainHas =
-    label: toolchain: wanted:
+  toolchainHas = label: toolchain: wanted:
     check "${label}: the toolchain has rust-std for ${builtins.concatStringsSep ", " wanted}" (
       toolchain != null && builtins.all (t: builtins.elem t (rustStdTargets toolchain)) wanted
     ) (
-      if toolchain == null then
-        "no rust-overlay toolchain among the inputs"
-      else
-        "rust-std for: ${show (rustStdTargets toolchain)}"
+      if toolchain == null
+      then "no rust-overlay toolchain among the inputs"
+      else "rust-std for: ${show (rustStdTargets toolchain)}"
     );
 
   # --- Per target and builder ----------------------------------------------------------
 
-  perTarget =
-    builder: t:
-    let
-      label = "${builder} ${t}";
-      main = builds.${builder}.${t};
-      deps = depsOf builder main;
-      prefix = "CARGO_TARGET_${lib.toUpper (builtins.replaceStrings [ "-" ] [ "_" ] t)}_";
-      rustflagsVar = "${prefix}RUSTFLAGS";
-      checkCommand = "nixcross check --target ${t}";
-      zigCache = main.passthru.zigCache;
-      expectedEnv =
-        builtins.mapAttrs (_: fill (main.drvAttrs.NIXCROSS_ANDROID_NDK or "@NDK@")) rustEnv.${t}
-        // {
-          CARGO_BUILD_TARGET = t;
-        }
-        // lib.optionalAttrs (usesZig t) {
-          NIXCROSS_PREWARMED_CACHE = "${zigCache}";
-        }
-        // lib.optionalAttrs (expectedRunner ? ${t}) {
-          "${prefix}RUNNER" = expectedRunner.${t};
-        };
-      envDiff =
-        drv:
-        let
-          got = envOf drv;
-          names = lib.unique (builtins.attrNames got ++ builtins.attrNames expectedEnv);
-        in
-        builtins.filter (d: d.got != d.want) (
-          map (n: {
-            name = n;
-            got = got.${n} or null;
-            want = expectedEnv.${n} or null;
-          }) names
-        );
-      remapPieces = [
-        ''--remap-path-prefix=$nixcross_path=/nix-sources''
-        ''--remap-path-prefix=$NIX_BUILD_TOP=/build''
-        ''export ${rustflagsVar}="''${${rustflagsVar}:-}$nixcross_remap"''
-      ];
-      # crane's cargo and rustc, naersk's cargo: the toolchain mkCrossPackages made.
-      toolchain = toolchainIn (main.drvAttrs.nativeBuildInputs or [ ]);
-      hasRemaps =
-        drv:
-        builtins.all (p: hasInfix p (drv.drvAttrs.preConfigure or "")) remapPieces
-        && toolchain != null
-        && hasInfix " ${toolchain}; do" (drv.drvAttrs.preConfigure or "");
+  perTarget = builder: t: let
+    label = "${builder} ${t}";
+    main = builds.${builder}.${t};
+    deps = depsOf builder main;
+    prefix = "CARGO_TARGET_${lib.toUpper (builtins.replaceStrings ["-"] ["_"] t)}_";
+    rustflagsVar = "${prefix}RUSTFLAGS";
+    checkCommand = "nixcross check --target ${t}";
+    zigCache = main.passthru.zigCache;
+    expectedEnv =
+      builtins.mapAttrs (_: fill (main.drvAttrs.NIXCROSS_ANDROID_NDK or "@NDK@")) rustEnv.${t}
+      // {
+        CARGO_BUILD_TARGET = t;
+      }
+      // lib.optionalAttrs (usesZig t) {
+        NIXCROSS_PREWARMED_CACHE = "${zigCache}";
+      }
+      // lib.optionalAttrs (expectedRunner ? ${t}) {
+        "${prefix}RUNNER" = expectedRunner.${t};
+      };
+    envDiff = drv: let
+      got = envOf drv;
+      names = lib.unique (builtins.attrNames got ++ builtins.attrNames expectedEnv);
     in
+      builtins.filter (d: d.got != d.want) (
+        map (n: {
+          name = n;
+          got = got.${n} or null;
+          want = expectedEnv.${n} or null;
+        })
+        names
+      );
+    remapPieces = [
+      ''--remap-path-prefix=$nixcross_path=/nix-sources''
+      ''--remap-path-prefix=$NIX_BUILD_TOP=/build''
+      ''export ${rustflagsVar}="''${${rustflagsVar}:-}$nixcross_remap"''
+    ];
+    # crane's cargo and rustc, naersk's cargo: the toolchain mkCrossPackages made.
+    toolchain = toolchainIn (main.drvAttrs.nativeBuildInputs or []);
+    hasRemaps = drv:
+      builtins.all (p: hasInfix p (drv.drvAttrs.preConfigure or "")) remapPieces
+      && toolchain != null
+      && hasInfix " ${toolchain}; do" (drv.drvAttrs.preConfigure or "");
+  in
     [
       (check "${label}: the output check (${checkCommand}) is in the main derivation's postFixup" (
         hasInfix checkCommand (main.drvAttrs.postFixup or "")
       ) "postFixup: ${show (main.drvAttrs.postFixup or null)}")
-      (check "${label}: no output check in the dependency-only derivation ${deps.name}" (
-        !(builtins.any (v: hasInfix "nixcross check" v) (builtins.attrValues (stringAttrs deps)))
-      ) "attributes with it: ${
+      (check "${label}: no output check in the dependency-only derivation ${deps.name}" (!(builtins.any (v: hasInfix "nixcross check" v) (builtins.attrValues (stringAttrs deps)))) "attributes with it: ${
         show (builtins.attrNames (lib.filterAttrs (_: v: hasInfix "nixcross check" v) (stringAttrs deps)))
       }")
       (check "${label}: the main derivation's environment is nixcross env's plus the plan's" (
-        envDiff main == [ ]
+        envDiff main == []
       ) "differences: ${show (envDiff main)}")
       (check "${label}: the dependency-only derivation has the same environment" (
-        envDiff deps == [ ]
+        envDiff deps == []
       ) "differences: ${show (envDiff deps)}")
       (check "${label}: preConfigure appends the remaps (vendored sources, toolchain, build dir) to ${rustflagsVar}" (
         hasRemaps main
@@ -420,7 +391,7 @@ let
       (check "${label}: doCheck = ${lib.boolToString expectedDoCheck.${t}}" (
         (main.drvAttrs.doCheck or null) == expectedDoCheck.${t}
       ) "doCheck: ${show (main.drvAttrs.doCheck or null)}")
-      (toolchainHas label toolchain [ t ])
+      (toolchainHas label toolchain [t])
     ]
     ++ lib.optional (expectedRunner ? ${t} && (entryOf t).os == "windows") (
       check "${label}: preConfigure gives wine a prefix in the build directory (tests run under wine)" (
@@ -434,7 +405,8 @@ let
     )
     ++ lib.optional (isDarwin t) (
       check "${label}: doNotRemoveReferencesToVendorDir and doNotRemoveReferencesToRustToolchain (macOS signatures)" (
-        (main.drvAttrs.doNotRemoveReferencesToVendorDir or false) == true
+        (main.drvAttrs.doNotRemoveReferencesToVendorDir or false)
+        == true
         && (main.drvAttrs.doNotRemoveReferencesToRustToolchain or false) == true
       ) "got: ${show (lib.filterAttrs (n: _: lib.hasPrefix "doNotRemove" n) main.drvAttrs)}"
     )
@@ -459,17 +431,15 @@ let
     "aarch64-apple-darwin"
     "aarch64-linux-android"
   ];
-  perShell =
-    t:
-    let
-      label = "mkDevShell ${t}";
-      shell = nc.mkDevShell {
-        target = t;
-        acceptAndroidSdkLicense = isAndroid t;
-      };
-      toolchain = toolchainIn (shell.drvAttrs.packages or [ ]);
-      hook = shell.drvAttrs.shellHook or "";
-    in
+  perShell = t: let
+    label = "mkDevShell ${t}";
+    shell = nc.mkDevShell {
+      target = t;
+      acceptAndroidSdkLicense = isAndroid t;
+    };
+    toolchain = toolchainIn (shell.drvAttrs.packages or []);
+    hook = shell.drvAttrs.shellHook or "";
+  in
     [
       (check "${label}: a mkShell whose hook runs nixcross env --target ${t}" (
         shell.standIn.function == "mkShell" && hasInfix ''eval "$(nixcross env --target ${t})"'' hook
@@ -477,12 +447,12 @@ let
       (check "${label}: packages hold nixcross and a toolchain" (
         builtins.elem (toString nc.nixcross) (inputsOf shell) && toolchain != null
       ) "packages: ${show (inputsOf shell)}")
-      (toolchainHas label toolchain [ t ])
+      (toolchainHas label toolchain [t])
       (check "${label}: NIXCROSS_ZIG is zig's binary" (
         (shell.drvAttrs.NIXCROSS_ZIG or null) == zigPath
       ) "NIXCROSS_ZIG: ${show (shell.drvAttrs.NIXCROSS_ZIG or null)}")
       (noZig label shell)
-      (coercibleCheck label [ shell ])
+      (coercibleCheck label [shell])
     ]
     ++ lib.optional (expectedRunner ? ${t}) (
       check "${label}: the emulator's directory is put on PATH" (
@@ -497,18 +467,14 @@ let
 
   # mkDevShell's options go through validateOptions like mkCrossPackages' (its header
   # says so): a wrong one must fail evaluation of the whole shell.
-  shellValidation =
-    let
-      shell = nc.mkDevShell {
-        target = "x86_64-unknown-linux-musl";
-        androidNdkVersion = 27;
-      };
-    in
-    [
-      (check "mkDevShell validates its options: androidNdkVersion = 27 (not a string) is refused" (
-        !(builtins.tryEval (builtins.toJSON shell.drvAttrs)).success
-      ) "the whole shell evaluated, so the option was never validated")
-    ];
+  shellValidation = let
+    shell = nc.mkDevShell {
+      target = "x86_64-unknown-linux-musl";
+      androidNdkVersion = 27;
+    };
+  in [
+    (check "mkDevShell validates its options: androidNdkVersion = 27 (not a string) is refused" (!(builtins.tryEval (builtins.toJSON shell.drvAttrs)).success) "the whole shell evaluated, so the option was never validated")
+  ];
 
   # --- Options reaching crane and naersk --------------------------------------------
 
@@ -516,8 +482,7 @@ let
     "x86_64-pc-windows-gnu"
     "aarch64-linux-android"
   ];
-  withOptions =
-    builder: extra:
+  withOptions = builder: extra:
     nc.mkCrossPackages (
       {
         src = fixture;
@@ -537,145 +502,138 @@ let
       // extra
     );
   cargoArgs = "--locked --no-default-features --features a,b";
-  perBuilderOptions =
-    builder:
-    let
-      out = withOptions builder { };
-      win = out.x86_64-pc-windows-gnu;
-      android = out.aarch64-linux-android;
-      # crane folds cargoExtraArgs into its phases; naersk passes its option lists on.
-      cargoArgsReach =
-        drv:
-        if builder == "crane" then
-          hasInfix cargoArgs drv.drvAttrs.buildPhase
-        else
-          builtins.elem cargoArgs drv.drvAttrs.cargo_build_options
-          && builtins.elem cargoArgs drv.drvAttrs.cargo_test_options;
-      # A postFixup of the user's own, given the way each builder takes overrides.
-      userPostFixup = "echo user-postFixup";
-      overridden =
-        (withOptions builder (
-          if builder == "crane" then
-            { craneArgs.postFixup = userPostFixup; }
-          else
-            { naerskArgs.overrideMain = _old: { postFixup = userPostFixup; }; }
-        )).x86_64-pc-windows-gnu;
-    in
-    [
-      (check "${builder} options: features and noDefaultFeatures reach cargo in the main and dependency builds (${cargoArgs})" (
+  perBuilderOptions = builder: let
+    out = withOptions builder {};
+    win = out.x86_64-pc-windows-gnu;
+    android = out.aarch64-linux-android;
+    # crane folds cargoExtraArgs into its phases; naersk passes its option lists on.
+    cargoArgsReach = drv:
+      if builder == "crane"
+      then hasInfix cargoArgs drv.drvAttrs.buildPhase
+      else
+        builtins.elem cargoArgs drv.drvAttrs.cargo_build_options
+        && builtins.elem cargoArgs drv.drvAttrs.cargo_test_options;
+    # A postFixup of the user's own, given the way each builder takes overrides.
+    userPostFixup = "echo user-postFixup";
+    overridden =
+      (withOptions builder (
+        if builder == "crane"
+        then {craneArgs.postFixup = userPostFixup;}
+        else {naerskArgs.overrideMain = _old: {postFixup = userPostFixup;};}
+      ))
+      .x86_64-pc-windows-gnu;
+  in [
+    (check "${builder} options: features and noDefaultFeatures reach cargo in the main and dependency builds (${cargoArgs})" (
         cargoArgsReach win && cargoArgsReach (depsOf builder win)
       ) "buildPhase/cargo_build_options: ${
         show (win.drvAttrs.buildPhase or win.drvAttrs.cargo_build_options or null)
       }")
-      (check "${builder} options: doCheck = false turns tests off where they could run" (
-        win.drvAttrs.doCheck == false
-      ) "doCheck: ${show win.drvAttrs.doCheck}")
-      (check "${builder} options: env reaches the main and dependency builds" (
-        (win.drvAttrs.NIXCROSS_TEST_EXTRA or null) == "1"
-        && ((depsOf builder win).drvAttrs.NIXCROSS_TEST_EXTRA or null) == "1"
-      ) "NIXCROSS_TEST_EXTRA: ${show (win.drvAttrs.NIXCROSS_TEST_EXTRA or null)}")
-      (check "${builder} options: androidApi = 30 sets NIXCROSS_ANDROID_API" (
-        (android.drvAttrs.NIXCROSS_ANDROID_API or null) == "30"
-      ) "NIXCROSS_ANDROID_API: ${show (android.drvAttrs.NIXCROSS_ANDROID_API or null)}")
-      (check "${builder} options: prewarmZigCache = false builds no zig cache" (
-        win.passthru.zigCache == null && !(win.drvAttrs ? NIXCROSS_PREWARMED_CACHE)
-      ) "zigCache: ${show win.passthru.zigCache}")
-      (check "${builder} options: a user's postFixup (${
-        if builder == "crane" then "craneArgs" else "naerskArgs.overrideMain"
+    (check "${builder} options: doCheck = false turns tests off where they could run" (
+      win.drvAttrs.doCheck == false
+    ) "doCheck: ${show win.drvAttrs.doCheck}")
+    (check "${builder} options: env reaches the main and dependency builds" (
+      (win.drvAttrs.NIXCROSS_TEST_EXTRA or null)
+      == "1"
+      && ((depsOf builder win).drvAttrs.NIXCROSS_TEST_EXTRA or null) == "1"
+    ) "NIXCROSS_TEST_EXTRA: ${show (win.drvAttrs.NIXCROSS_TEST_EXTRA or null)}")
+    (check "${builder} options: androidApi = 30 sets NIXCROSS_ANDROID_API" (
+      (android.drvAttrs.NIXCROSS_ANDROID_API or null) == "30"
+    ) "NIXCROSS_ANDROID_API: ${show (android.drvAttrs.NIXCROSS_ANDROID_API or null)}")
+    (check "${builder} options: prewarmZigCache = false builds no zig cache" (
+      win.passthru.zigCache == null && !(win.drvAttrs ? NIXCROSS_PREWARMED_CACHE)
+    ) "zigCache: ${show win.passthru.zigCache}")
+    (check "${builder} options: a user's postFixup (${
+        if builder == "crane"
+        then "craneArgs"
+        else "naerskArgs.overrideMain"
       }) runs and the output check still follows it" (
         hasInfix userPostFixup (overridden.drvAttrs.postFixup or "")
         && hasInfix "nixcross check --target x86_64-pc-windows-gnu" (overridden.drvAttrs.postFixup or "")
       ) "postFixup: ${show (overridden.drvAttrs.postFixup or null)}")
-    ];
+  ];
 
   # --- universal2, release, mkZigCache -----------------------------------------------------
 
-  perBuilderOutputs =
-    builder:
-    let
-      out = builds.${builder};
-      u2 = out.universal2-apple-darwin;
-      release = out.release;
-      packed = targets ++ [ "universal2-apple-darwin" ];
-      u2Cmd = u2.drvAttrs.buildCommand or "";
-      releaseCmd = release.drvAttrs.buildCommand or "";
-    in
-    [
-      (check "${builder} universal2-apple-darwin: nixcross universal2 over both macOS builds' bin/" (
-        hasInfix "nixcross universal2" u2Cmd
-        && hasInfix "x86_64-apple-darwin=${out.x86_64-apple-darwin}/bin" u2Cmd
-        && hasInfix "aarch64-apple-darwin=${out.aarch64-apple-darwin}/bin" u2Cmd
-        && builtins.elem (toString nc.nixcross) (inputsOf u2)
-      ) "buildCommand: ${show u2Cmd}; inputs: ${show (inputsOf u2)}")
-      (noZig "${builder} universal2-apple-darwin" u2)
-      (check "${builder} release: nixcross bundle over every target and universal2" (
-        hasInfix "nixcross bundle" releaseCmd
-        && builtins.all (t: hasInfix "${t}=${out.${t}}/bin" releaseCmd) packed
-        && lib.sort lib.lessThan release.passthru.targets == lib.sort lib.lessThan packed
-      ) "buildCommand: ${show releaseCmd}; passthru.targets: ${show release.passthru.targets}")
-      (noZig "${builder} release" release)
-      (coercibleCheck "${builder} universal2-apple-darwin, release and zig caches" (
-        [
-          u2
-          release
-        ]
-        ++ builtins.filter (c: c != null) (map (t: out.${t}.passthru.zigCache) targets)
-      ))
-    ];
+  perBuilderOutputs = builder: let
+    out = builds.${builder};
+    u2 = out.universal2-apple-darwin;
+    release = out.release;
+    packed = targets ++ ["universal2-apple-darwin"];
+    u2Cmd = u2.drvAttrs.buildCommand or "";
+    releaseCmd = release.drvAttrs.buildCommand or "";
+  in [
+    (check "${builder} universal2-apple-darwin: nixcross universal2 over both macOS builds' bin/" (
+      hasInfix "nixcross universal2" u2Cmd
+      && hasInfix "x86_64-apple-darwin=${out.x86_64-apple-darwin}/bin" u2Cmd
+      && hasInfix "aarch64-apple-darwin=${out.aarch64-apple-darwin}/bin" u2Cmd
+      && builtins.elem (toString nc.nixcross) (inputsOf u2)
+    ) "buildCommand: ${show u2Cmd}; inputs: ${show (inputsOf u2)}")
+    (noZig "${builder} universal2-apple-darwin" u2)
+    (check "${builder} release: nixcross bundle over every target and universal2" (
+      hasInfix "nixcross bundle" releaseCmd
+      && builtins.all (t: hasInfix "${t}=${out.${t}}/bin" releaseCmd) packed
+      && lib.sort lib.lessThan release.passthru.targets == lib.sort lib.lessThan packed
+    ) "buildCommand: ${show releaseCmd}; passthru.targets: ${show release.passthru.targets}")
+    (noZig "${builder} release" release)
+    (coercibleCheck "${builder} universal2-apple-darwin, release and zig caches" (
+      [
+        u2
+        release
+      ]
+      ++ builtins.filter (c: c != null) (map (t: out.${t}.passthru.zigCache) targets)
+    ))
+  ];
 
-  zigCacheChecks =
-    let
-      toolchain = rustToolchainFor [ "x86_64-pc-windows-gnu" ];
-      cache = nc.mkZigCache {
-        target = "x86_64-pc-windows-gnu";
-        inherit toolchain;
-      };
-      cmd = cache.drvAttrs.buildCommand or "";
-    in
-    [
-      (check "mkZigCache x86_64-pc-windows-gnu: nixcross prewarm with the toolchain and nixcross, NIXCROSS_ZIG set" (
-        cache.name == "nixcross-zig-libc-x86_64-pc-windows-gnu"
-        && hasInfix "nixcross prewarm --target x86_64-pc-windows-gnu --out \"$out\"" cmd
-        && builtins.elem (toString toolchain) (inputsOf cache)
-        && builtins.elem (toString nc.nixcross) (inputsOf cache)
-        && (cache.drvAttrs.NIXCROSS_ZIG or null) == zigPath
-      ) "name: ${cache.name}; buildCommand: ${show cmd}; inputs: ${show (inputsOf cache)}; NIXCROSS_ZIG: ${show (cache.drvAttrs.NIXCROSS_ZIG or null)}")
-      (noZig "mkZigCache" cache)
-    ];
+  zigCacheChecks = let
+    toolchain = rustToolchainFor ["x86_64-pc-windows-gnu"];
+    cache = nc.mkZigCache {
+      target = "x86_64-pc-windows-gnu";
+      inherit toolchain;
+    };
+    cmd = cache.drvAttrs.buildCommand or "";
+  in [
+    (check "mkZigCache x86_64-pc-windows-gnu: nixcross prewarm with the toolchain and nixcross, NIXCROSS_ZIG set" (
+      cache.name
+      == "nixcross-zig-libc-x86_64-pc-windows-gnu"
+      && hasInfix "nixcross prewarm --target x86_64-pc-windows-gnu --out \"$out\"" cmd
+      && builtins.elem (toString toolchain) (inputsOf cache)
+      && builtins.elem (toString nc.nixcross) (inputsOf cache)
+      && (cache.drvAttrs.NIXCROSS_ZIG or null) == zigPath
+    ) "name: ${cache.name}; buildCommand: ${show cmd}; inputs: ${show (inputsOf cache)}; NIXCROSS_ZIG: ${show (cache.drvAttrs.NIXCROSS_ZIG or null)}")
+    (noZig "mkZigCache" cache)
+  ];
   # The wrapper package and checkOutput, whose paths everything above refers to.
-  packageChecks =
-    let
-      drv = nc.nixcross;
-      muslCheck = nc.checkOutput {
-        target = "aarch64-unknown-linux-musl";
-        package = builds.crane.aarch64-unknown-linux-musl;
-        expected = builds.crane.x86_64-unknown-linux-musl;
-      };
-      macCheck = nc.checkOutput {
-        target = "aarch64-apple-darwin";
-        package = builds.crane.aarch64-apple-darwin;
-        expected = builds.crane.x86_64-unknown-linux-musl;
-      };
-    in
-    [
-      (check "nixcross package: buildRustPackage (-p nixcross) whose postInstall makes the links in libexec/nixcross" (
-        drv.standIn.function == "rustPlatform.buildRustPackage"
-        && hasInfix "links --dir $out/libexec/nixcross" (drv.drvAttrs.postInstall or "")
-        && lib.hasPrefix "${builtins.storeDir}/" "${drv.drvAttrs.src}"
-      ) "made by ${drv.standIn.function}; postInstall: ${show (drv.drvAttrs.postInstall or null)}")
-      (check "checkOutput aarch64-unknown-linux-musl: nixcross check, then the binaries run under qemu-aarch64" (
-        hasInfix "nixcross check --target aarch64-unknown-linux-musl ${builds.crane.aarch64-unknown-linux-musl}/bin/*" muslCheck.drvAttrs.buildCommand
-        && hasInfix "got=$(${expectedRunner.aarch64-unknown-linux-musl} \"$bin\")" (
-          muslCheck.drvAttrs.buildCommand
-        )
-      ) "buildCommand: ${show muslCheck.drvAttrs.buildCommand}")
-      (check "checkOutput aarch64-apple-darwin: nixcross check only (nothing runs it on x86_64-linux)" (
-        hasInfix "nixcross check --target aarch64-apple-darwin" macCheck.drvAttrs.buildCommand
-        && hasInfix "checked by format only" macCheck.drvAttrs.buildCommand
-      ) "buildCommand: ${show macCheck.drvAttrs.buildCommand}")
-    ];
-  rustToolchainFor =
-    ts:
+  packageChecks = let
+    drv = nc.nixcross;
+    muslCheck = nc.checkOutput {
+      target = "aarch64-unknown-linux-musl";
+      package = builds.crane.aarch64-unknown-linux-musl;
+      expected = builds.crane.x86_64-unknown-linux-musl;
+    };
+    macCheck = nc.checkOutput {
+      target = "aarch64-apple-darwin";
+      package = builds.crane.aarch64-apple-darwin;
+      expected = builds.crane.x86_64-unknown-linux-musl;
+    };
+  in [
+    (check "nixcross package: buildRustPackage (-p nixcross) whose postInstall makes the links in libexec/nixcross" (
+      drv.standIn.function
+      == "rustPlatform.buildRustPackage"
+      && hasInfix "links --dir $out/libexec/nixcross" (drv.drvAttrs.postInstall or "")
+      && lib.hasPrefix "${builtins.storeDir}/" "${drv.drvAttrs.src}"
+    ) "made by ${drv.standIn.function}; postInstall: ${show (drv.drvAttrs.postInstall or null)}")
+    (check "checkOutput aarch64-unknown-linux-musl: nixcross check, then the binaries run under qemu-aarch64" (
+      hasInfix "nixcross check --target aarch64-unknown-linux-musl ${builds.crane.aarch64-unknown-linux-musl}/bin/*" muslCheck.drvAttrs.buildCommand
+      && hasInfix "got=$(${expectedRunner.aarch64-unknown-linux-musl} \"$bin\")" (
+        muslCheck.drvAttrs.buildCommand
+      )
+    ) "buildCommand: ${show muslCheck.drvAttrs.buildCommand}")
+    (check "checkOutput aarch64-apple-darwin: nixcross check only (nothing runs it on x86_64-linux)" (
+      hasInfix "nixcross check --target aarch64-apple-darwin" macCheck.drvAttrs.buildCommand
+      && hasInfix "checked by format only" macCheck.drvAttrs.buildCommand
+    ) "buildCommand: ${show macCheck.drvAttrs.buildCommand}")
+  ];
+  rustToolchainFor = ts:
     nc.rustBin.stable.latest.minimal.override {
       targets = ts;
     };
@@ -685,7 +643,8 @@ let
   results =
     [
       (check "the stand-in pkgs' host platform is lib.systems.elaborate x86_64-linux" (
-        pkgs.stdenv.hostPlatform.config == "x86_64-unknown-linux-gnu"
+        pkgs.stdenv.hostPlatform.config
+        == "x86_64-unknown-linux-gnu"
         && pkgs.stdenv.hostPlatform.rust.rustcTarget == "x86_64-unknown-linux-gnu"
       ) "config: ${pkgs.stdenv.hostPlatform.config}")
       (check "nixcross env output is known for all ${toString (builtins.length targets)} targets" (
@@ -694,31 +653,34 @@ let
       (check "mkCrossPackages (crane and naersk) gives every target, universal2-apple-darwin and release" (
         builtins.all (
           b:
-          lib.sort lib.lessThan (builtins.attrNames builds.${b})
-          == lib.sort lib.lessThan (
-            targets
-            ++ [
-              "universal2-apple-darwin"
-              "release"
-            ]
-          )
-        ) builders
+            lib.sort lib.lessThan (builtins.attrNames builds.${b})
+            == lib.sort lib.lessThan (
+              targets
+              ++ [
+                "universal2-apple-darwin"
+                "release"
+              ]
+            )
+        )
+        builders
       ) "crane: ${show (builtins.attrNames builds.crane)}; naersk: ${show (builtins.attrNames builds.naersk)}")
       (check "crane's main derivations are made by crane (stdenv.mkDerivation through mkCargoDerivation)" (
         builtins.all (
           t:
-          builds.crane.${t}.standIn.function == "stdenv.mkDerivation"
-          && builds.crane.${t}.drvAttrs ? cargoArtifacts
-        ) targets
+            builds.crane.${t}.standIn.function
+            == "stdenv.mkDerivation"
+            && builds.crane.${t}.drvAttrs ? cargoArtifacts
+        )
+        targets
       ) "functions: ${show (map (t: builds.crane.${t}.standIn.function) targets)}")
       (check "naersk's main derivations have their -deps build in builtDependencies" (
         builtins.all (
-          t:
-          let
+          t: let
             deps = builtins.head builds.naersk.${t}.drvAttrs.builtDependencies;
           in
-          lib.hasSuffix "-deps-0.1.0" deps.name
-        ) targets
+            lib.hasSuffix "-deps-0.1.0" deps.name
+        )
+        targets
       ) "builtDependencies: ${show (map (t: builds.naersk.${t}.drvAttrs.builtDependencies or null) targets)}")
     ]
     ++ lib.concatMap (builder: lib.concatMap (perTarget builder) targets) builders
@@ -731,56 +693,55 @@ let
 
   # preConfigure as a build would run it: run.sh executes `script` in bash with `env` and
   # checks that `var` then carries a remap for each of `expectRemapped`.
-  preConfigureRuns = lib.concatMap (
-    builder:
+  preConfigureRuns =
     lib.concatMap (
-      t:
-      let
-        main = builds.${builder}.${t};
-        var = "CARGO_TARGET_${lib.toUpper (builtins.replaceStrings [ "-" ] [ "_" ] t)}_RUSTFLAGS";
-        toolchain = toolchainIn (main.drvAttrs.nativeBuildInputs or [ ]);
-        run =
-          kind: drv:
-          let
-            vendorEnv =
-              if builder == "crane" then
-                { cargoVendorDir = "${drv.drvAttrs.cargoVendorDir}"; }
-              else
-                {
+      builder:
+        lib.concatMap (
+          t: let
+            main = builds.${builder}.${t};
+            var = "CARGO_TARGET_${lib.toUpper (builtins.replaceStrings ["-"] ["_"] t)}_RUSTFLAGS";
+            toolchain = toolchainIn (main.drvAttrs.nativeBuildInputs or []);
+            run = kind: drv: let
+              vendorEnv =
+                if builder == "crane"
+                then {cargoVendorDir = "${drv.drvAttrs.cargoVendorDir}";}
+                else {
                   cratesio_sources = "${drv.drvAttrs.cratesio_sources}";
                   git_sources = "${drv.drvAttrs.git_sources}";
                 };
-          in
-          {
-            label = "${builder} ${t} ${kind}";
-            script = drv.drvAttrs.preConfigure or "";
-            inherit var;
-            initial = drv.drvAttrs.${var} or null;
-            env = vendorEnv;
-            expectRemapped =
-              builtins.attrValues vendorEnv ++ lib.optional (toolchain != null) "${toolchain}";
-          };
-      in
-      [
-        (run "main" main)
-        (run "deps" (depsOf builder main))
-      ]
-    ) targets
-  ) builders;
-in
-{
+            in {
+              label = "${builder} ${t} ${kind}";
+              script = drv.drvAttrs.preConfigure or "";
+              inherit var;
+              initial = drv.drvAttrs.${var} or null;
+              env = vendorEnv;
+              expectRemapped =
+                builtins.attrValues vendorEnv ++ lib.optional (toolchain != null) "${toolchain}";
+            };
+          in [
+            (run "main" main)
+            (run "deps" (depsOf builder main))
+          ]
+        )
+        targets
+    )
+    builders;
+in {
   inherit results preConfigureRuns;
   # Each must fail evaluation with the licence message.
   androidRefused = builtins.attrNames (
     nc.mkCrossPackages {
       src = fixture;
-      targets = [ "aarch64-linux-android" ];
+      targets = ["aarch64-linux-android"];
     }
   );
   # All of the shell, as `nix develop` would force it.
-  devShellAndroidRefused = builtins.toJSON (
-    nc.mkDevShell {
-      target = "x86_64-linux-android";
-    }
-  ).drvAttrs;
+  devShellAndroidRefused =
+    builtins.toJSON
+    (
+      nc.mkDevShell {
+        target = "x86_64-linux-android";
+      }
+    )
+    .drvAttrs;
 }

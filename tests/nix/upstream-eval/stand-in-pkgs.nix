@@ -8,39 +8,35 @@
 # harness can see whether any of them reach the second nixpkgs androidNdk.nix imports.
 {
   lib,
-  config ? { },
-  overlays ? [ ],
-}:
-let
+  config ? {},
+  overlays ? [],
+}: let
   record = import ./record.nix;
   platform = lib.systems.elaborate "x86_64-linux";
 
   # A plain package: only its name and fake path matter.
-  package =
-    name: extra:
+  package = name: extra:
     record.make "package" (
       _:
-      {
-        inherit name;
-        pname = name;
-        version = "stand-in";
-        meta.mainProgram = name;
-      }
-      // extra
+        {
+          inherit name;
+          pname = name;
+          version = "stand-in";
+          meta.mainProgram = name;
+        }
+        // extra
     );
 
-  mkStdenv =
-    stdenvName: cc:
-    {
-      name = stdenvName;
-      hostPlatform = platform;
-      buildPlatform = platform;
-      targetPlatform = platform;
-      inherit (platform) system isLinux isDarwin;
-      inherit cc;
-      shell = "/bin/sh";
-      mkDerivation = record.makeFrom "${stdenvName}.mkDerivation";
-    };
+  mkStdenv = stdenvName: cc: {
+    name = stdenvName;
+    hostPlatform = platform;
+    buildPlatform = platform;
+    targetPlatform = platform;
+    inherit (platform) system isLinux isDarwin;
+    inherit cc;
+    shell = "/bin/sh";
+    mkDerivation = record.makeFrom "${stdenvName}.mkDerivation";
+  };
 
   # Enough of a cc-wrapper for rust-overlay's rustc component (its env reads
   # cc.bintools) and crane's cross environment (targetPrefix).
@@ -61,15 +57,14 @@ let
     };
   };
 
-  runCommandRecorder =
-    function: extraAttrs: name: env: buildCommand:
+  runCommandRecorder = function: extraAttrs: name: env: buildCommand:
     record.make function (
       _:
-      {
-        inherit name buildCommand;
-      }
-      // extraAttrs
-      // env
+        {
+          inherit name buildCommand;
+        }
+        // extraAttrs
+        // env
     );
 
   self = {
@@ -101,62 +96,55 @@ let
     buildPackages = self;
     splicePackages = splices: splices.pkgsHostTarget;
     # crane's scope: without splicing this is lib.makeScope over this package set.
-    makeScopeWithSplicing' = { f, ... }: lib.makeScope self.newScope f;
+    makeScopeWithSplicing' = {f, ...}: lib.makeScope self.newScope f;
 
-    runCommand = runCommandRecorder "runCommand" { };
+    runCommand = runCommandRecorder "runCommand" {};
     runCommandLocal = runCommandRecorder "runCommandLocal" {
       preferLocalBuild = true;
       allowSubstitutes = false;
     };
-    runCommandCC = runCommandRecorder "runCommandCC" { };
-    writeText =
-      name: text:
+    runCommandCC = runCommandRecorder "runCommandCC" {};
+    writeText = name: text:
       record.make "writeText" (_: {
         inherit name text;
       });
-    writeShellScript =
-      name: text:
+    writeShellScript = name: text:
       record.make "writeShellScript" (_: {
         inherit name text;
       });
-    writeShellScriptBin =
-      name: text:
+    writeShellScriptBin = name: text:
       record.make "writeShellScriptBin" (_: {
         inherit name text;
         meta.mainProgram = name;
       });
-    makeSetupHook =
-      args: script:
+    makeSetupHook = args: script:
       record.make "makeSetupHook" (
         _:
-        {
-          name = args.name or "hook";
-          inherit script;
-        }
-        // args
+          {
+            name = args.name or "hook";
+            inherit script;
+          }
+          // args
       );
     symlinkJoin = args: record.make "symlinkJoin" (_: args);
-    fetchurl =
-      args:
+    fetchurl = args:
       record.make "fetchurl" (
         _:
-        {
-          name = args.name or (baseNameOf args.url);
-        }
-        // args
+          {
+            name = args.name or (baseNameOf args.url);
+          }
+          // args
       );
-    mkShell =
-      args:
+    mkShell = args:
       record.make "mkShell" (
         _:
-        {
-          name = args.name or "nix-shell";
-        }
-        // args
+          {
+            name = args.name or "nix-shell";
+          }
+          // args
       );
     formats.toml = _: {
-      generate =
-        name: value:
+      generate = name: value:
         record.make "formats.toml.generate" (_: {
           inherit name value;
         });
@@ -164,16 +152,16 @@ let
     rustPlatform.buildRustPackage = record.makeFrom "rustPlatform.buildRustPackage";
 
     # Plain packages the upstream code and nixcross refer to.
-    jq = package "jq" { };
-    remarshal = package "remarshal" { };
-    zstd = package "zstd" { };
-    rsync = package "rsync" { };
-    lndir = package "lndir" { };
-    zig = package "zig" { };
-    qemu-user = package "qemu-user" { };
-    gnutar = package "gnutar" { };
-    bintools = package "bintools" { };
-    zlib = package "zlib" { };
+    jq = package "jq" {};
+    remarshal = package "remarshal" {};
+    zstd = package "zstd" {};
+    rsync = package "rsync" {};
+    lndir = package "lndir" {};
+    zig = package "zig" {};
+    qemu-user = package "qemu-user" {};
+    gnutar = package "gnutar" {};
+    bintools = package "bintools" {};
+    zlib = package "zlib" {};
     gccForLibs = package "gcc-for-libs" {
       outputs = [
         "out"
@@ -181,22 +169,22 @@ let
         "libgcc"
       ];
     };
-    bash = package "bash" { };
-    curl = package "curl" { };
+    bash = package "bash" {};
+    curl = package "curl" {};
     # naersk's crate_specific.nix, should a crate use openssl-sys.
-    pkg-config = package "pkg-config" { };
-    openssl = package "openssl" { };
+    pkg-config = package "pkg-config" {};
+    openssl = package "openssl" {};
     # rust-overlay's mk-aggregated forwards rustc's target lists when present.
-    rustc = package "rustc" { };
-    cargo = package "cargo" { };
-    clippy = package "clippy" { };
-    makeWrapper = package "make-wrapper-hook" { };
-    autoPatchelfHook = package "auto-patchelf-hook" { };
-    writableTmpDirAsHomeHook = package "writable-tmp-dir-as-home-hook" { };
+    rustc = package "rustc" {};
+    cargo = package "cargo" {};
+    clippy = package "clippy" {};
+    makeWrapper = package "make-wrapper-hook" {};
+    autoPatchelfHook = package "auto-patchelf-hook" {};
+    writableTmpDirAsHomeHook = package "writable-tmp-dir-as-home-hook" {};
     # lib.systems' selectEmulator for Windows: (winePackagesFor "wine64").minimal.
     winePackagesFor = wineName: {
-      minimal = package "${wineName}-minimal" { };
+      minimal = package "${wineName}-minimal" {};
     };
   };
 in
-self
+  self

@@ -3,12 +3,10 @@
 # records its arguments. The NDK's fake store path is hashed from the fingerprint of
 # both calls (fingerprint.nix), so a derivation's NIXCROSS_ANDROID_NDK tells the harness
 # how nixpkgs was imported even though androidNdk.nix returns only a string.
-args:
-let
+args: let
   record = import ../record.nix;
   fingerprint = import ./fingerprint.nix;
-in
-{
+in {
   # The import arguments as given, for anything that gets hold of this set.
   __importArgs = args;
   androidenv.composeAndroidPackages = composeArgs: {

@@ -20,24 +20,29 @@ let
     name = "${name}-1.0";
   };
 in
-importArgs: composeArgs: {
-  argNames = builtins.attrNames importArgs;
-  localSystem = importArgs.localSystem or null;
-  # Lists of functions: their lengths say whether anything was passed on.
-  overlays = if importArgs ? overlays then builtins.length importArgs.overlays else null;
-  crossOverlays =
-    if importArgs ? crossOverlays then builtins.length importArgs.crossOverlays else null;
-  configNames = builtins.attrNames (importArgs.config or { });
-  androidSdk = importArgs.config.android_sdk or null;
-  unfreeAllowed = builtins.listToAttrs (
-    map (name: {
-      inherit name;
-      value =
-        if importArgs.config ? allowUnfreePredicate then
-          importArgs.config.allowUnfreePredicate (probe name)
-        else
-          null;
-    }) probes
-  );
-  compose = composeArgs;
-}
+  importArgs: composeArgs: {
+    argNames = builtins.attrNames importArgs;
+    localSystem = importArgs.localSystem or null;
+    # Lists of functions: their lengths say whether anything was passed on.
+    overlays =
+      if importArgs ? overlays
+      then builtins.length importArgs.overlays
+      else null;
+    crossOverlays =
+      if importArgs ? crossOverlays
+      then builtins.length importArgs.crossOverlays
+      else null;
+    configNames = builtins.attrNames (importArgs.config or {});
+    androidSdk = importArgs.config.android_sdk or null;
+    unfreeAllowed = builtins.listToAttrs (
+      map (name: {
+        inherit name;
+        value =
+          if importArgs.config ? allowUnfreePredicate
+          then importArgs.config.allowUnfreePredicate (probe name)
+          else null;
+      })
+      probes
+    );
+    compose = composeArgs;
+  }
