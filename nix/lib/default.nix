@@ -11,7 +11,9 @@
   zig ? pkgs.zig,
 }: let
   rustBin = rust-overlay.lib.mkRustBin {} pkgs;
-  nixcross = pkgs.callPackage ./nixcrossPackage.nix {};
+  # Statically linked (musl): rustc and cc-rs start it for every compile and link, and
+  # dynamic loading was 40% of its instructions per call (bench/overhead.py).
+  nixcross = pkgs.pkgsStatic.callPackage ./nixcrossPackage.nix {};
 in {
   inherit nixcross zig rustBin;
   table = import ./targetTable.nix;

@@ -88,6 +88,8 @@
     # every splice is this one package set, as nixpkgs' splicePackages returns
     # pkgsHostTarget when nothing needs splicing.
     pkgsBuildBuild = self;
+    # No separate static package set: the stand-in records what is built, not how.
+    pkgsStatic = self;
     pkgsBuildHost = self;
     pkgsBuildTarget = self;
     pkgsHostHost = self;

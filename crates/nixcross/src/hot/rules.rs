@@ -48,27 +48,27 @@ impl Role {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Matcher {
-    exact: Option<String>,
+    pub(crate) exact: Option<String>,
     #[serde(default)]
-    exact_any: Vec<String>,
-    prefix: Option<String>,
+    pub(crate) exact_any: Vec<String>,
+    pub(crate) prefix: Option<String>,
     #[serde(default)]
-    prefix_any: Vec<String>,
-    suffix: Option<String>,
+    pub(crate) prefix_any: Vec<String>,
+    pub(crate) suffix: Option<String>,
     /// Matches a non-flag argument whose file name (the part after the last `/`) is one
     /// of these: it catches both `/sysroot/.../self-contained/crt1.o` and bare `crt1.o`.
     #[serde(default)]
-    file_name_in: Vec<String>,
+    pub(crate) file_name_in: Vec<String>,
     /// With `file_name_in`: only a bare name, or a path containing one of these (what
     /// rustc passes), so a user's own `sub/crtbegin.o` is left alone.
     #[serde(default)]
-    bare_or_path_containing: Vec<String>,
+    pub(crate) bare_or_path_containing: Vec<String>,
     /// Arguments starting with one of these do not match (`-Wl,--output-def,x.def`).
     #[serde(default)]
-    not_prefix_any: Vec<String>,
+    pub(crate) not_prefix_any: Vec<String>,
 }
 
 impl Matcher {
@@ -128,19 +128,19 @@ impl Matcher {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, PartialEq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Keyword {
     Drop,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, PartialEq, Deserialize)]
 pub struct CpuRewrite {
     #[serde(default)]
     pub feature_aliases: BTreeMap<String, String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, PartialEq, Deserialize)]
 #[serde(untagged)]
 pub enum Action {
     Keyword(Keyword),
@@ -161,7 +161,7 @@ pub enum Action {
     },
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Rule {
     pub id: String,

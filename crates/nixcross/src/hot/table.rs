@@ -5,14 +5,16 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 
 use crate::error::Error;
-use crate::hot::rules::Rule;
+use crate::hot::rules::{Action, CpuRewrite, Keyword, Matcher, Role, Rule};
 
 /// Bumped when a field changes meaning; the Nix layer checks it too.
 pub const SCHEMA_VERSION: u32 = 1;
 
 pub const TABLE_JSON: &str = include_str!("../../targets.json");
 
-#[derive(Debug, Deserialize)]
+include!(concat!(env!("OUT_DIR"), "/table_generated.rs"));
+
+#[derive(Debug, PartialEq, Deserialize)]
 pub struct Table {
     pub schema_version: u32,
     pub zig_tools: BTreeMap<String, Vec<String>>,
@@ -28,7 +30,7 @@ pub struct Table {
 }
 
 /// A universal Mach-O target: one file holding a slice built for each of `slices`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Universal {
     pub os: String,
     pub slices: Vec<String>,
@@ -54,14 +56,14 @@ pub enum LinkerKind {
     NdkClang,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Runner {
     /// Program names to look for on PATH, first found wins.
     pub programs: Vec<String>,
     pub nix_package: String,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Output {
     pub format: String,
     pub arch: String,
@@ -81,7 +83,7 @@ pub struct Output {
     pub system_libraries: Vec<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Target {
     pub os: String,
     pub linker: LinkerKind,
@@ -172,22 +174,35 @@ pub fn parse_link_name<'a>(
 }
 
 impl Table {
+    /// The table, from Rust data build.rs generated from targets.json (no JSON parsing
+    /// on the hot path).
     pub fn load() -> Table {
-        // The table is compiled in and covered by tests; a parse failure is a build bug.
+        generated()
+    }
+
+    /// The table parsed from targets.json by serde: what `load` must equal (a unit test
+    /// compares them).
+    #[cfg(test)]
+    pub fn load_json() -> Table {
         let mut table: Table =
             serde_json::from_str(TABLE_JSON).expect("embedded targets.json is valid");
-        for t in table.targets.values_mut() {
-            t.output.system_libraries = table
+        table.fill_system_libraries();
+        table
+    }
+
+    #[cfg(test)]
+    fn fill_system_libraries(&mut self) {
+        assert_eq!(
+            self.schema_version, SCHEMA_VERSION,
+            "targets.json schema_version"
+        );
+        for t in self.targets.values_mut() {
+            t.output.system_libraries = self
                 .system_libraries
                 .get(&t.os)
                 .map(|l| l.iter().map(|d| d.to_ascii_lowercase()).collect())
                 .unwrap_or_default();
         }
-        assert_eq!(
-            table.schema_version, SCHEMA_VERSION,
-            "targets.json schema_version"
-        );
-        table
     }
 
     pub fn target(&self, name: &str) -> Result<&Target, Error> {
@@ -229,6 +244,13 @@ impl Table {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_generated_table_is_exactly_targets_json() {
+        // build.rs writes the table as Rust; serde reads the same file. Any field build.rs
+        // misses or misreads shows up here.
+        assert_eq!(Table::load(), Table::load_json());
+    }
 
     #[test]
     fn table_parses_and_has_the_eight_targets() {
