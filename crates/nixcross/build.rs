@@ -252,8 +252,7 @@ fn table_expr(v: &Value) -> String {
     let mut out = String::new();
     write!(
         out,
-        "Table {{ schema_version: {}, zig_tools: {}, ndk_tools: {}, rule_sets: {}, targets: {}, system_libraries: {}, universal: {} }}",
-        t["schema_version"].as_u64().expect("schema_version"),
+        "Table {{ schema_version: SCHEMA_VERSION, zig_tools: {}, ndk_tools: {}, rule_sets: {}, targets: {}, system_libraries: {}, universal: {} }}",
         map(t.get("zig_tools"), |x| strings(Some(x))),
         map(t.get("ndk_tools"), string),
         map(t.get("rule_sets"), |x| {
