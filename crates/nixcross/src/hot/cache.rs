@@ -109,6 +109,11 @@ pub fn absolute(dir: &Path) -> Result<PathBuf, Error> {
 
 /// Creates `dir` if needed and proves we can create files in it.
 fn writable(dir: &Path) -> Result<(), String> {
+    // Every compile and link asks: an existing directory the kernel says we may write
+    // (one access(2)) is enough; only a new one is created and probed with a file.
+    if dir_writable(dir) {
+        return Ok(());
+    }
     fs::create_dir_all(dir).map_err(|e| e.to_string())?;
     OpenOptions::new()
         .create(true)
@@ -116,6 +121,15 @@ fn writable(dir: &Path) -> Result<(), String> {
         .open(dir.join(".nixcross-writable"))
         .map(drop)
         .map_err(|e| e.to_string())
+}
+
+fn dir_writable(dir: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(c) = std::ffi::CString::new(dir.as_os_str().as_bytes()) else {
+        return false;
+    };
+    // SAFETY: access(2) reads the NUL-terminated path only.
+    unsafe { libc::access(c.as_ptr(), libc::W_OK | libc::X_OK) == 0 }
 }
 
 fn uid() -> u32 {
