@@ -54,10 +54,17 @@ fn compile_and_link(dir: &Path, extra_env: &[(&str, &str)]) -> Output {
         extra_env,
     );
     assert!(o.status.success(), "compile failed: {}", stderr(&o));
+    // --strip-debug as rustc's release links pass it: zig keys its libc like theirs, so
+    // the libc tests/run.sh prewarmed (and release.rs seeded this cache with) is reused.
     tool(
         MUSL,
         "linker",
-        &[obj.to_str().unwrap(), "-o", exe.to_str().unwrap()],
+        &[
+            obj.to_str().unwrap(),
+            "-Wl,--strip-debug",
+            "-o",
+            exe.to_str().unwrap(),
+        ],
         extra_env,
     )
 }
