@@ -47,12 +47,21 @@ printf '[package]\nname = "std-builder"\nversion = "0.0.0"\nedition = "2021"\n[w
 : >"$crate/src/lib.rs"
 
 links="$out/work/links"
+# All targets in one cargo invocation: std's build scripts are built once, and both
+# cores stay busy through each target's serial steps. Each target's dlltool (windows
+# std builds raw-dylib import libraries) goes in its own rustflags variable.
+target_args=()
+target_env=()
 for t in "${targets[@]}"; do
-  echo "build-sysroots: building std for $t" >&2
   "$nixcross" env --target "$t" --links-dir "$links" >/dev/null
-  (cd "$crate" && RUSTC_BOOTSTRAP=1 RUSTC="$rustc" \
-    RUSTFLAGS="-Cdlltool=$links/nixcross-$t-dlltool" "$cargo" build -q --release \
-    -Zbuild-std=std,panic_abort,panic_unwind --target "$t" --target-dir "$out/work/target")
+  target_args+=(--target "$t")
+  var="CARGO_TARGET_$(tr 'a-z-' 'A-Z_' <<<"$t")_RUSTFLAGS"
+  target_env+=("$var=-Cdlltool=$links/nixcross-$t-dlltool")
+done
+echo "build-sysroots: building std for ${targets[*]}" >&2
+(cd "$crate" && env RUSTC_BOOTSTRAP=1 RUSTC="$rustc" "${target_env[@]}" "$cargo" build -q --release \
+  -Zbuild-std=std,panic_abort,panic_unwind "${target_args[@]}" --target-dir "$out/work/target")
+for t in "${targets[@]}"; do
   lib="$out/full/lib/rustlib/$t/lib"
   mkdir -p "$lib"
   find "$out/work/target/$t/release/deps" -name '*.rlib' ! -name 'libstd_builder-*' -exec cp {} "$lib/" \;

@@ -19,11 +19,11 @@ import sys
 import time
 from pathlib import Path
 
-from common import EXPECTED_FAILURES, FIXTURES, RCODESIGN_EXPECTED, TABLE, TARGETS, Results
+from common import EXPECTED_FAILURES, FIXTURES, RCODESIGN_EXPECTED, TABLE, TARGETS, Results, groups
 
 ROOT = Path(__file__).resolve().parents[2]
 # Fixture -> the cargo workspace that holds it.
-CRATES = {name: ROOT / ws for name, (ws, _) in FIXTURES.items()}
+CRATES = {name: ROOT / ws for name, (ws, _, _) in FIXTURES.items()}
 BINARIES = list(CRATES)
 
 # Fixtures that exist to link Apple system frameworks without an SDK: the stubs each
@@ -53,15 +53,17 @@ def tail(text, n=40):
     return "\n".join("      | " + l for l in lines[-n:])
 
 
-def cargo_env(args, target, sysroot):
-    """Environment for `cargo build --target T`: nixcross's own `env` output plus a
-    rustc that uses the test sysroot (the layout rustup ships)."""
+def cargo_env(args, targets, sysroot):
+    """Environment for `cargo build --target T...`: nixcross's own `env` output for every
+    target (their variables have per-target names) plus a rustc that uses the test
+    sysroot (the layout rustup ships)."""
     links = args.work / "links"
-    out = run([str(args.nixcross), "env", "--target", target, "--shell", "json", "--links-dir", str(links)])
-    if out.returncode != 0:
-        raise SystemExit(f"nixcross env failed for {target}:\n{out.stdout}")
     env = dict(os.environ)
-    env.update(json.loads(out.stdout.splitlines()[-1]))
+    for target in targets:
+        out = run([str(args.nixcross), "env", "--target", target, "--shell", "json", "--links-dir", str(links)])
+        if out.returncode != 0:
+            raise SystemExit(f"nixcross env failed for {target}:\n{out.stdout}")
+        env.update(json.loads(out.stdout.splitlines()[-1]))
     rustc = args.work / f"rustc-{sysroot.name}"
     rustc.write_text(f'#!/bin/sh\nexec {DEBIAN_RUSTC} --sysroot "{sysroot}" "$@"\n')
     rustc.chmod(0o755)
@@ -73,10 +75,9 @@ def cargo_env(args, target, sysroot):
 
 
 def by_workspace(binaries):
-    groups = {}
-    for b in binaries:
-        groups.setdefault(CRATES[b], []).append(b)
-    return groups.items()
+    """One cargo invocation per build group (common.groups): the features cargo unifies
+    are then the same as in repro.py's rebuild."""
+    return [(ROOT / ws, members) for ws, members in groups(binaries)]
 
 
 class Combined:
@@ -87,16 +88,21 @@ class Combined:
         self.stdout = "".join(o.stdout for o in outs)
 
 
-def cargo_build(args, target, binaries, sysroot, logname):
-    env = cargo_env(args, target, sysroot)
+def cargo_build(args, targets, binaries, sysroot, logname):
+    """One cargo invocation per build group for `targets` (the matrix passes one)."""
+    env = cargo_env(args, targets, sysroot)
     env["NIXCROSS_LOG"] = str(args.work / "logs" / f"{logname}.nixcross.log")
     started = time.time()
     outs = []
     for workspace, members in by_workspace(binaries):
-        cmd = [DEBIAN_CARGO, "build", "--release", "--locked", "--keep-going", "--target", target]
+        cmd = [DEBIAN_CARGO, "build", "--release", "--locked", "--keep-going"]
+        for t in targets:
+            cmd += ["--target", t]
         for b in members:
             cmd += ["-p", b]
+        t0 = time.time()
         outs.append(run(cmd, env=env, cwd=workspace))
+        log(f"  {' '.join(targets)}: {', '.join(members)}: {time.time() - t0:.0f}s")
     out = Combined(outs)
     (args.work / "logs" / f"{logname}.cargo.log").write_text(out.stdout)
     return out, time.time() - started
@@ -242,10 +248,11 @@ def check_and_run(args, results, target, binary, expected, label=None):
 
 def matrix(args, results, expected):
     full = args.sysroots / "full"
+    # One target per cargo invocation, as users build: with several --target flags cargo
+    # would unify dependency features across the targets.
     for target in args.targets:
-        wanted = [b for b in args.binaries if (target, b) not in EXPECTED_FAILURES]
-        log(f"{target}: building {', '.join(wanted)}")
-        out, secs = cargo_build(args, target, wanted, full, target)
+        log(f"{target}: building {', '.join(args.binaries)}")
+        out, secs = cargo_build(args, [target], args.binaries, full, target)
         log(f"{target}: cargo exited {out.returncode} after {secs:.0f}s")
         if TABLE["targets"][target].get("empty_sdkroot"):
             # nixcross env's empty SDKROOT is what keeps rustc from running xcrun.
@@ -253,20 +260,16 @@ def matrix(args, results, expected):
             results.add(f"{target}/no-xcrun-warning", not warned,
                         "rustc ran no xcrun (SDKROOT is nixcross's empty SDK dir)" if not warned
                         else "rustc still looks for an Apple SDK:\n" + "\n".join(warned[:3]))
-        for b in wanted:
-            if not exe_path(args, target, b).exists():
-                results.add(f"{target}/{b}", False, "did not build\n" + tail(out.stdout))
-                continue
-            check_and_run(args, results, target, b, expected)
         for b in args.binaries:
             reason = EXPECTED_FAILURES.get((target, b))
-            if reason is None:
-                continue
-            log(f"{target}: {b} must fail upstream with: {reason}")
-            out, _ = cargo_build(args, target, [b], full, f"{target}-{b}-expected-failure")
-            ok = out.returncode != 0 and reason in out.stdout and not exe_path(args, target, b).exists()
-            results.add(f"{target}/{b}", ok, f"upstream limitation, fails as expected: {reason}" if ok
-                        else "expected the upstream failure message\n" + tail(out.stdout))
+            if reason is not None:
+                ok = reason in out.stdout and not exe_path(args, target, b).exists()
+                results.add(f"{target}/{b}", ok, f"upstream limitation, fails as expected: {reason}" if ok
+                            else "expected the upstream failure message\n" + tail(out.stdout))
+            elif not exe_path(args, target, b).exists():
+                results.add(f"{target}/{b}", False, "did not build\n" + tail(out.stdout))
+            else:
+                check_and_run(args, results, target, b, expected)
 
 
 def bare_names(args, results, expected):
@@ -283,7 +286,7 @@ def bare_names(args, results, expected):
         if src.exists() and not (args.work / d).exists():
             (args.work / d).symlink_to(src)
     try:
-        out, _ = cargo_build(args, target, ["hello-std"], args.sysroots / "bare", "bare")
+        out, _ = cargo_build(args, [target], ["hello-std"], args.sysroots / "bare", "bare")
         if out.returncode != 0:
             results.add("bare-crt-names/hello-std", False, "did not build\n" + tail(out.stdout))
             return

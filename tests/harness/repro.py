@@ -41,12 +41,12 @@ import time
 import zlib
 from pathlib import Path
 
-from common import EXPECTED_FAILURES, FIXTURES, TARGETS, Results, repro_targets
+from common import EXPECTED_FAILURES, FIXTURES, TARGETS, Results, groups, repro_targets
 
 ROOT = Path(__file__).resolve().parents[2]
 # Fixture -> the workspace (relative to the repository) that holds it.
-CRATES = {name: ws for name, (ws, _) in FIXTURES.items()}
-BINARIES = [name for name, (_, repro) in FIXTURES.items() if repro]
+CRATES = {name: ws for name, (ws, _, _) in FIXTURES.items()}
+BINARIES = [name for name, (_, _, repro) in FIXTURES.items() if repro]
 
 
 def for_target(binaries, target):
@@ -141,12 +141,10 @@ def cargo_env(args, target, side):
 def build(args, target, side, binaries, logname):
     env = cargo_env(args, target, side)
     env["NIXCROSS_LOG"] = str(args.work / "logs" / f"{logname}.nixcross.log")
-    groups = {}
-    for b in binaries:
-        groups.setdefault(CRATES[b], []).append(b)
     text, rc = "", 0
     started = time.time()
-    for ws, members in groups.items():
+    # One invocation per build group, as the matrix built them (common.groups).
+    for ws, members in groups(binaries):
         cmd = [DEBIAN_CARGO, "build", "--release", "--locked", "--keep-going", "--target", target]
         for b in members:
             cmd += ["-p", b]
