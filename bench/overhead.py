@@ -17,6 +17,7 @@ Prints medians and ratios. Target: at most 0.15 ms median above the floor per ca
 """
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -38,6 +39,37 @@ def measure(cmd, runs, env):
     return statistics.median(samples) * 1000, statistics.quantiles(samples, n=10)[8] * 1000
 
 
+def build_static(args, tmp):
+    """A statically linked nixcross like the Nix package's (pkgsStatic: musl, static).
+    With the test suite's musl std (tests/run.sh's sysroots) it is built for
+    x86_64-unknown-linux-musl through nixcross itself; otherwise for glibc with
+    crt-static, whose start-up costs more than musl's (said in the output)."""
+    root = Path(__file__).resolve().parents[1]
+    tdir = tmp / "static-target"
+    musl_rustc = Path(args.musl_rustc).expanduser()
+    if musl_rustc.is_file():
+        print(f"bench: building nixcross for x86_64-unknown-linux-musl (static, as the Nix package) with {musl_rustc}",
+              flush=True)
+        out = subprocess.run([str(args.nixcross), "env", "--target", "x86_64-unknown-linux-musl", "--shell", "json",
+                              "--links-dir", str(tmp / "build-links")],
+                             env=dict(os.environ, NIXCROSS_ZIG=args.zig), check=True, capture_output=True, text=True)
+        env = dict(os.environ, NIXCROSS_ZIG=args.zig, RUSTC=str(musl_rustc),
+                   # The test sysroot's std has no LLVM bitcode to do LTO with.
+                   CARGO_PROFILE_RELEASE_LTO="false")
+        env.update(json.loads(out.stdout))
+        subprocess.run(["cargo", "build", "--release", "--locked", "-q", "-p", "nixcross",
+                        "--target", "x86_64-unknown-linux-musl", "--target-dir", str(tdir)],
+                       cwd=root, check=True, env=env)
+        return tdir / "x86_64-unknown-linux-musl" / "release" / "nixcross"
+    print(f"bench: NOTE: no musl std ({musl_rustc} missing: run tests/run.sh once), so the static build is "
+          "glibc crt-static, whose start-up costs more than the Nix package's musl", flush=True)
+    subprocess.run(["cargo", "build", "--release", "--locked", "-q", "-p", "nixcross",
+                    "--target", "x86_64-unknown-linux-gnu", "--target-dir", str(tdir)],
+                   cwd=root, check=True,
+                   env=dict(os.environ, RUSTFLAGS="-C target-feature=+crt-static -C relocation-model=static"))
+    return tdir / "x86_64-unknown-linux-gnu" / "release" / "nixcross"
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--nixcross", type=Path, required=True)
@@ -45,6 +77,8 @@ def main():
     p.add_argument("--nixcross-static", type=Path,
                    help="a statically linked nixcross (default: built here with crt-static)")
     p.add_argument("--runs", type=int, default=300)
+    p.add_argument("--musl-rustc", default="~/.cache/nixcross-tests/rustc-full",
+                   help="a rustc with a musl std (tests/run.sh makes this one) for the static build")
     args = p.parse_args()
     if not args.zig:
         sys.exit("bench: set NIXCROSS_ZIG or pass --zig")
@@ -68,13 +102,7 @@ def main():
                    env=base, check=True)
     static = args.nixcross_static
     if static is None:
-        root = Path(__file__).resolve().parents[1]
-        tdir = tmp / "static-target"
-        print("bench: building a statically linked nixcross (crt-static) for comparison", flush=True)
-        subprocess.run(["cargo", "build", "--release", "--locked", "-q", "-p", "nixcross",
-                        "--target", "x86_64-unknown-linux-gnu", "--target-dir", str(tdir)],
-                       cwd=root, check=True, env=dict(os.environ, RUSTFLAGS="-C target-feature=+crt-static"))
-        static = tdir / "x86_64-unknown-linux-gnu" / "release" / "nixcross"
+        static = build_static(args, tmp)
     static = str(Path(static).resolve())
     # Arguments shaped like a real rustc link: ~60 args, some the rules rewrite.
     link_args = ["-m64", "/tmp/a.o", "-Wl,--as-needed", "-lc", "-Wl,-O1", "-nostartfiles", "crt1.o", "crti.o"]

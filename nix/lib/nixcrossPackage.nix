@@ -1,6 +1,7 @@
-# The nixcross wrapper as a package: bin/nixcross plus the
-# libexec/nixcross/nixcross-<target>-<role> links rustc and cc-rs call (nixcross reads
-# target and role from its own name). callPackage-able.
+# The nixcross wrapper as a package: bin/nixcross (the tools), bin/nixcross-wrap (the
+# hot path) and the libexec/nixcross/nixcross-<target>-<role> links rustc and cc-rs
+# call, which point at nixcross-wrap (it reads target and role from its own name).
+# callPackage-able.
 {
   lib,
   rustPlatform,

@@ -4,18 +4,17 @@
 //! Called as `nixcross-<target>-<role>` (a symlink), it acts as that tool at once,
 //! without parsing its arguments: they belong to the compiler or linker.
 
-mod error;
-mod hot;
 mod tools;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use error::Error;
 use hot::rules::Role;
 use hot::table::{self, Table};
 use hot::{cache, wrap};
+use nixcross::error::{self, Error};
+use nixcross::hot;
 use tools::{archive, bundle, envcmd, inspect, prewarm, universal};
 
 #[derive(Parser)]
@@ -153,10 +152,6 @@ impl RoleArg {
     }
 }
 
-fn process_env(key: &str) -> Option<String> {
-    std::env::var(key).ok()
-}
-
 fn main() -> ExitCode {
     let argv: Vec<String> = match std::env::args_os().map(|a| a.into_string()).collect() {
         Ok(v) => v,
@@ -165,13 +160,16 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let table = Table::load();
     let argv0 = argv
         .first()
         .map(|a| a.rsplit('/').next().unwrap_or(a))
         .unwrap_or("");
-    let result = match table::parse_link_name(&table, argv0) {
-        Some((target, role)) => run_tool(&table, target, role, argv[1..].to_vec()),
+    let result = match table::parse_link_name(argv0) {
+        // The hot path: only this target's part of the table is built.
+        Some((target, role)) => {
+            let table = Table::load_for(target).expect("parse_link_name knows only table targets");
+            run_tool(&table, target, role, argv[1..].to_vec())
+        }
         None if argv0.starts_with("nixcross-") => Err(error::Error::Usage(format!(
             "called as '{argv0}', which names no target and role nixcross knows (nixcross-<target>-<role>, roles cc, c++, linker, ar, ranlib, dlltool; 'nixcross targets' lists the targets); make the links with 'nixcross links --dir DIR'"
         ))),
@@ -181,7 +179,7 @@ fn main() -> ExitCode {
             unsafe {
                 libc::signal(libc::SIGPIPE, libc::SIG_DFL);
             }
-            subcommand(&table, Cli::parse_from(&argv))
+            subcommand(&Table::load(), Cli::parse_from(&argv))
         }
     };
     match result {
@@ -194,8 +192,8 @@ fn main() -> ExitCode {
 }
 
 fn run_tool(table: &Table, target: &str, role: Role, args: Vec<String>) -> Result<i32, Error> {
-    let plan = wrap::plan(table, target, role, args, &process_env)?;
-    wrap::execute(plan, &process_env)
+    let plan = wrap::plan(table, target, role, args, &wrap::process_env)?;
+    wrap::execute(plan, &wrap::process_env)
 }
 
 fn subcommand(table: &Table, cli: Cli) -> Result<i32, Error> {
@@ -249,7 +247,7 @@ fn subcommand(table: &Table, cli: Cli) -> Result<i32, Error> {
             shell,
             links_dir,
         } => {
-            let (vars, warnings) = envcmd::resolve(table, &target, links_dir, &process_env)?;
+            let (vars, warnings) = envcmd::resolve(table, &target, links_dir, &wrap::process_env)?;
             for w in warnings {
                 eprintln!("nixcross: warning: {w}");
             }
@@ -263,12 +261,7 @@ fn subcommand(table: &Table, cli: Cli) -> Result<i32, Error> {
         }
         Command::Links { dir, targets } => {
             let dir = cache::absolute(&dir)?;
-            let exe = std::env::current_exe()
-                .and_then(std::fs::canonicalize)
-                .map_err(|source| Error::Io {
-                    what: "finding the nixcross executable".into(),
-                    source,
-                })?;
+            let exe = envcmd::link_destination()?;
             let targets = if targets.is_empty() {
                 table.targets.keys().cloned().collect()
             } else {
@@ -288,7 +281,7 @@ fn subcommand(table: &Table, cli: Cli) -> Result<i32, Error> {
             mtime,
             inputs,
         } => {
-            let mtime = match (mtime, process_env("SOURCE_DATE_EPOCH")) {
+            let mtime = match (mtime, wrap::process_env("SOURCE_DATE_EPOCH")) {
                 (Some(t), _) => t,
                 (None, Some(s)) if !s.is_empty() => s.trim().parse().map_err(|_| {
                     Error::Usage(format!(
@@ -308,8 +301,11 @@ fn subcommand(table: &Table, cli: Cli) -> Result<i32, Error> {
                 includes,
                 mtime,
             };
-            let manifest =
-                bundle::bundle(table, &inspect::Policy::from_env(&process_env), &request)?;
+            let manifest = bundle::bundle(
+                table,
+                &inspect::Policy::from_env(&wrap::process_env),
+                &request,
+            )?;
             for a in &manifest.artifacts {
                 println!(
                     "{}  {}  {} bytes{}",
@@ -328,7 +324,7 @@ fn subcommand(table: &Table, cli: Cli) -> Result<i32, Error> {
                 .collect::<Result<_, _>>()?;
             for (path, report) in universal::universal(
                 table,
-                &inspect::Policy::from_env(&process_env),
+                &inspect::Policy::from_env(&wrap::process_env),
                 "universal2-apple-darwin",
                 &inputs,
                 &out,
@@ -342,12 +338,12 @@ fn subcommand(table: &Table, cli: Cli) -> Result<i32, Error> {
             out,
             profiles,
         } => {
-            prewarm::prewarm(table, &target, &out, &profiles, &process_env)?;
+            prewarm::prewarm(table, &target, &out, &profiles, &wrap::process_env)?;
             Ok(0)
         }
         Command::Check { target, files } => {
             table.kind(&target)?;
-            let policy = inspect::Policy::from_env(&process_env);
+            let policy = inspect::Policy::from_env(&wrap::process_env);
             let mut failed = 0;
             for f in &files {
                 let data = std::fs::read(f).map_err(|source| Error::Io {

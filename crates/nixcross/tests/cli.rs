@@ -3,9 +3,10 @@
 use std::process::Command;
 
 const EXE: &str = env!("CARGO_BIN_EXE_nixcross");
+const WRAP: &str = env!("CARGO_BIN_EXE_nixcross-wrap");
 
 #[test]
-fn links_makes_every_role_link_of_every_target_pointing_at_the_binary() {
+fn links_makes_every_role_link_of_every_target_pointing_at_nixcross_wrap() {
     let dir = tempfile::tempdir().unwrap();
     let out = Command::new(EXE)
         .args(["links", "--dir"])
@@ -13,7 +14,8 @@ fn links_makes_every_role_link_of_every_target_pointing_at_the_binary() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{out:?}");
-    let exe = std::fs::canonicalize(EXE).unwrap();
+    // The small hot-path program next to nixcross, not nixcross itself.
+    let exe = std::fs::canonicalize(WRAP).unwrap();
     // The empty directory macOS targets point SDKROOT at, so rustc runs no xcrun.
     let sdk = dir.path().join("empty-macos-sdk");
     assert!(sdk.is_dir(), "links --dir must create {}", sdk.display());
@@ -32,6 +34,67 @@ fn links_makes_every_role_link_of_every_target_pointing_at_the_binary() {
     for n in &names {
         assert_eq!(std::fs::read_link(dir.path().join(n)).unwrap(), exe, "{n}");
     }
+}
+
+/// A zig stand-in that prints its arguments: what a link ran, without zig.
+fn echo_zig(dir: &std::path::Path) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let zig = dir.join("fake-zig");
+    std::fs::write(&zig, "#!/bin/sh\necho \"zig $*\"\n").unwrap();
+    std::fs::set_permissions(&zig, std::fs::Permissions::from_mode(0o755)).unwrap();
+    zig
+}
+
+#[test]
+fn a_lone_nixcross_links_to_itself_and_acts_as_the_link() {
+    // Someone who copies only bin/nixcross still gets working links.
+    let dir = tempfile::tempdir().unwrap();
+    let lone = dir.path().join("bin/nixcross");
+    std::fs::create_dir_all(lone.parent().unwrap()).unwrap();
+    std::fs::copy(EXE, &lone).unwrap();
+    let links = dir.path().join("links");
+    let out = Command::new(&lone)
+        .args(["links", "--target", "x86_64-unknown-linux-musl", "--dir"])
+        .arg(&links)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let link = links.join("nixcross-x86_64-unknown-linux-musl-cc");
+    assert_eq!(std::fs::read_link(&link).unwrap(), lone);
+    let out = Command::new(&link)
+        .args(["-c", "x.c"])
+        .env("NIXCROSS_ZIG", echo_zig(dir.path()))
+        .env("NIXCROSS_CACHE_DIR", dir.path().join("cache"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.starts_with("zig cc -target x86_64-linux-musl"), "{said}");
+}
+
+#[test]
+fn nixcross_wrap_runs_as_the_link_it_is_called_by() {
+    let dir = tempfile::tempdir().unwrap();
+    let link = dir.path().join("nixcross-aarch64-unknown-linux-musl-cc");
+    std::os::unix::fs::symlink(WRAP, &link).unwrap();
+    let out = Command::new(&link)
+        .args(["-c", "x.c"])
+        .env("NIXCROSS_ZIG", echo_zig(dir.path()))
+        .env("NIXCROSS_CACHE_DIR", dir.path().join("cache"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.starts_with("zig cc -target aarch64-linux-musl"), "{said}");
+}
+
+#[test]
+fn nixcross_wrap_under_another_name_fails_naming_the_links() {
+    let out = Command::new(WRAP).arg("--help").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("called as 'nixcross-wrap'"), "{err}");
+    assert!(err.contains("nixcross links --dir DIR"), "{err}");
 }
 
 #[test]

@@ -161,16 +161,13 @@ pub fn link_name(target: &str, role: crate::hot::rules::Role) -> String {
     format!("nixcross-{target}-{}", role.name())
 }
 
-/// Parses a `link_name` back into (target, role).
-pub fn parse_link_name<'a>(
-    table: &'a Table,
-    file_name: &str,
-) -> Option<(&'a str, crate::hot::rules::Role)> {
+/// Parses a `link_name` back into (target, role), without building the table.
+pub fn parse_link_name(file_name: &str) -> Option<(&'static str, crate::hot::rules::Role)> {
     let rest = file_name.strip_prefix("nixcross-")?;
     let (target, role) = rest.rsplit_once('-')?;
     let role = crate::hot::rules::Role::parse(role)?;
-    let (name, _) = table.targets.get_key_value(target)?;
-    Some((name.as_str(), role))
+    let name = TARGET_NAMES.iter().find(|n| **n == target)?;
+    Some((name, role))
 }
 
 impl Table {
@@ -178,6 +175,13 @@ impl Table {
     /// on the hot path).
     pub fn load() -> Table {
         generated()
+    }
+
+    /// The table with only `target` and the rule sets it names: what one wrapper call
+    /// needs, built without the other targets' data (the whole table was most of a
+    /// call's page faults). None for a target the table does not have.
+    pub fn load_for(target: &str) -> Option<Table> {
+        generated_for(target)
     }
 
     /// The table parsed from targets.json by serde: what `load` must equal (a unit test
@@ -250,6 +254,28 @@ mod tests {
         // build.rs writes the table as Rust; serde reads the same file. Any field build.rs
         // misses or misreads shows up here.
         assert_eq!(Table::load(), Table::load_json());
+    }
+
+    #[test]
+    fn the_per_call_table_is_the_whole_tables_target_and_its_rule_sets() {
+        let all = Table::load();
+        assert_eq!(
+            TARGET_NAMES,
+            all.targets.keys().map(String::as_str).collect::<Vec<_>>()
+        );
+        for (name, target) in &all.targets {
+            let one = Table::load_for(name).expect("a table target");
+            assert_eq!(one.targets.len(), 1);
+            assert_eq!(&one.targets[name], target, "{name}");
+            assert_eq!(one.zig_tools, all.zig_tools);
+            assert_eq!(one.ndk_tools, all.ndk_tools);
+            assert_eq!(
+                one.rules_for(&one.targets[name]),
+                all.rules_for(target),
+                "{name}"
+            );
+        }
+        assert!(Table::load_for("x86_64-unknown-linux-gnu").is_none());
     }
 
     #[test]

@@ -40,6 +40,11 @@ pub struct Plan {
     pub seed: Option<PathBuf>,
 }
 
+/// The process environment, as plan/execute read it (tests pass their own).
+pub fn process_env(key: &str) -> Option<String> {
+    std::env::var(key).ok()
+}
+
 pub fn plan(
     table: &Table,
     target_name: &str,

@@ -13,10 +13,10 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::error::{io, Error};
-use crate::hot::table::{Kind, Table};
 use crate::tools::archive::{self, Entry};
 use crate::tools::inspect;
+use nixcross::error::{io, Error};
+use nixcross::hot::table::{Kind, Table};
 
 /// Bumped when a manifest field changes meaning.
 pub const MANIFEST_SCHEMA: u32 = 1;

@@ -5,10 +5,10 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::error::Error;
-use crate::hot::rules::Role;
-use crate::hot::table::{link_name, LinkerKind, Table, Target};
-use crate::hot::wrap::{self, Env};
+use nixcross::error::Error;
+use nixcross::hot::rules::Role;
+use nixcross::hot::table::{link_name, LinkerKind, Table, Target};
+use nixcross::hot::wrap::{self, Env};
 
 /// Roles the target uses: android has no dlltool, only windows needs one.
 pub fn roles_for(table: &Table, target: &Target) -> Vec<Role> {
@@ -152,6 +152,24 @@ pub fn find_runner(target: &Target, env: Env) -> Option<String> {
     })
 }
 
+/// What the links point at: `nixcross-wrap` next to the running nixcross (the small
+/// hot-path program, so each compiler and linker call loads less), or nixcross itself
+/// when it is alone (it acts as a link too).
+pub fn link_destination() -> Result<PathBuf, Error> {
+    let exe = std::env::current_exe()
+        .and_then(fs::canonicalize)
+        .map_err(|source| Error::Io {
+            what: "finding the nixcross executable".into(),
+            source,
+        })?;
+    let wrap = exe.with_file_name("nixcross-wrap");
+    let executable = fs::metadata(&wrap).is_ok_and(|m| {
+        use std::os::unix::fs::PermissionsExt;
+        m.is_file() && m.permissions().mode() & 0o111 != 0
+    });
+    Ok(if executable { wrap } else { exe })
+}
+
 /// Everything `nixcross env` prints, with the warnings it writes to stderr.
 pub fn resolve(
     table: &Table,
@@ -170,22 +188,17 @@ pub fn resolve(
         }
         _ => (Some(wrap::find_zig(env)?), None),
     };
-    let exe = std::env::current_exe()
-        .and_then(fs::canonicalize)
-        .map_err(|source| Error::Io {
-            what: "finding the nixcross executable".into(),
-            source,
-        })?;
+    let exe = link_destination()?;
     let roles = roles_for(table, target);
     let (links_dir, owned) = match links_dir {
         // cargo runs the linker from other directories: every path printed is absolute.
-        Some(d) => (crate::hot::cache::absolute(&d)?, false),
+        Some(d) => (nixcross::hot::cache::absolute(&d)?, false),
         None => {
             let installed = exe.parent().map(|b| b.join("../libexec/nixcross"));
             match installed.filter(|d| d.join(link_name(name, Role::Linker)).exists()) {
                 Some(d) => (d, false),
                 None => (
-                    crate::hot::cache::cache_dir(env)?.join("nixcross/bin"),
+                    nixcross::hot::cache::cache_dir(env)?.join("nixcross/bin"),
                     true,
                 ),
             }
@@ -266,7 +279,7 @@ pub fn render(vars: &[(String, String)], shell: &str) -> Result<String, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hot::table::parse_link_name;
+    use nixcross::hot::table::parse_link_name;
 
     #[test]
     fn windows_env_sets_linker_cc_ar_and_dlltool() {
@@ -357,7 +370,7 @@ mod tests {
         for (name, target) in &t.targets {
             for role in roles_for(&t, target) {
                 let link = link_name(name, role);
-                assert_eq!(parse_link_name(&t, &link), Some((name.as_str(), role)));
+                assert_eq!(parse_link_name(&link), Some((name.as_str(), role)));
                 for bad in ["-ld", "-gcc", "-clang", "-g++", "-clang++"] {
                     assert!(
                         !link.ends_with(bad),
@@ -367,13 +380,10 @@ mod tests {
             }
         }
         assert_eq!(
-            parse_link_name(&t, "nixcross-riscv64-unknown-linux-gnu-cc"),
+            parse_link_name("nixcross-riscv64-unknown-linux-gnu-cc"),
             None
         );
-        assert_eq!(
-            parse_link_name(&t, "nixcross-x86_64-pc-windows-gnu-as"),
-            None
-        );
+        assert_eq!(parse_link_name("nixcross-x86_64-pc-windows-gnu-as"), None);
     }
 
     #[test]

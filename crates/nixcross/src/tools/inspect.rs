@@ -11,11 +11,11 @@ use object::{Architecture, BinaryFormat, Endianness, Object};
 
 use std::path::PathBuf;
 
-use crate::error::Error;
-use crate::hot::stubs;
-use crate::hot::table::{self, Kind, Output, Table, Universal};
 use crate::tools::codesign;
 use crate::tools::fat;
+use nixcross::error::Error;
+use nixcross::hot::stubs;
+use nixcross::hot::table::{self, Kind, Output, Table, Universal};
 
 /// What the user's build environment adds to the table's expectations.
 #[derive(Debug, Default, Clone)]

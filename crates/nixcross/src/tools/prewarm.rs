@@ -12,10 +12,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::error::{io, Error};
-use crate::hot::seed::marker;
-use crate::hot::table::{LinkerKind, Table};
 use crate::tools::envcmd;
+use nixcross::error::{io, Error};
+use nixcross::hot::seed::marker;
+use nixcross::hot::table::{LinkerKind, Table};
 
 const PREWARM_MAIN: &str = "fn main() {\n    println!(\"nixcross prewarm\");\n}\n";
 

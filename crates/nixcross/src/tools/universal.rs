@@ -9,10 +9,10 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use crate::error::{io, Error};
-use crate::hot::table::{Kind, Table};
 use crate::tools::fat;
 use crate::tools::inspect::{self, Policy, Report};
+use nixcross::error::{io, Error};
+use nixcross::hot::table::{Kind, Table};
 
 fn file_names(dir: &Path) -> Result<Vec<String>, Error> {
     let mut names = Vec::new();
