@@ -183,13 +183,16 @@ fn output(v: &Value, system: Option<&Value>) -> String {
         })
         .unwrap_or_default();
     format!(
-        "Output {{ format: {}, arch: {}, is_static: {}, code_signature: {}, min_os_version: {}, archive: {}, system_libraries: vec![{}] }}",
+        "Output {{ format: {}, arch: {}, is_static: {}, code_signature: {}, min_os_version: {}, archive: {}, min_load_alignment: {}, system_libraries: vec![{}] }}",
         string(&o["format"]),
         string(&o["arch"]),
         o["static"].as_bool().expect("static is a bool"),
         opt_string(o.get("code_signature")),
         opt_string(o.get("min_os_version")),
         string(&o["archive"]),
+        o.get("min_load_alignment")
+            .and_then(Value::as_u64)
+            .map_or("None".into(), |a| format!("Some({a})")),
         system.join(", "),
     )
 }

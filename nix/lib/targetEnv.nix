@@ -1,9 +1,11 @@
-# targetEnv { target; linksDir; zig ? null; runner ? null; ndk ? null; }
+# targetEnv { target; linksDir; zig ? null; runner ? null; ndk ? null; cargoHome ? null; }
 #
 # The environment that makes `cargo build --target <target>` use the nixcross wrapper:
 # exactly the variables `nixcross env --target <target>` prints (tests/nix compares
 # the two). `linksDir` holds the nixcross-<target>-<role> links; `zig`, `runner` and
-# `ndk` are store paths (or null when the target has none).
+# `ndk` are store paths (or null when the target has none). `cargoHome`, when given, is
+# remapped to /cargo in the outputs, as `nixcross env` does with CARGO_HOME (Nix builds
+# remap their vendored sources in targetPlan's preConfigure instead).
 let
   table = import ./targetTable.nix;
   s = import ./strings.nix;
@@ -14,6 +16,7 @@ in
     zig ? null,
     runner ? null,
     ndk ? null,
+    cargoHome ? null,
   }: let
     entry =
       table.targets.${target}
@@ -30,6 +33,11 @@ in
           "-C"
           "dlltool=${link "dlltool"}"
         ]
+        else []
+      )
+      ++ (
+        if cargoHome != null
+        then ["--remap-path-prefix=${cargoHome}=/cargo"]
         else []
       );
   in

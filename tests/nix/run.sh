@@ -31,12 +31,17 @@ cargo build --release --locked -q -p nixcross || { echo "cargo build failed" >&2
 ndk=$(mktemp -d)
 links=$(mktemp -d)/links  # nixcross env creates the links (and macOS's empty SDK dir) there
 for t in $(nixeval -E 'builtins.attrNames (import ./nix/lib/targetTable.nix).targets' | tr -d '[]"' | tr ',' ' '); do
-  rust=$(env -u SDKROOT ANDROID_NDK_HOME=$ndk ./target/release/nixcross env --target "$t" --shell json --links-dir "$links" 2>"$links.err") || { bad "nixcross env $t failed: $(cat "$links.err")"; continue; }
+  rust=$(env -u SDKROOT ANDROID_NDK_HOME=$ndk CARGO_HOME=/tmp/nixcross-test-cargo-home ./target/release/nixcross env --target "$t" --shell json --links-dir "$links" 2>"$links.err") || { bad "nixcross env $t failed: $(cat "$links.err")"; continue; }
   args=$(python3 -c 'import json,sys; v=json.loads(sys.argv[1]); t=sys.argv[2]
 r=[k for k in v if k.endswith("_RUNNER")]
 q=lambda x: "null" if x is None else json.dumps(x)
-print("{ target = %s; linksDir = %s; zig = %s; runner = %s; ndk = %s; }" % (json.dumps(t), json.dumps(sys.argv[3]), q(v.get("NIXCROSS_ZIG")), q(v[r[0]] if r else None), q(v.get("NIXCROSS_ANDROID_NDK"))))' "$rust" "$t" "$links")
+f=[k for k in v if k.endswith("_RUSTFLAGS")]
+h=[x.split("=", 1)[1].rsplit("=/cargo", 1)[0] for x in (v[f[0]].split() if f else []) if x.startswith("--remap-path-prefix=")]
+print("{ target = %s; linksDir = %s; zig = %s; runner = %s; ndk = %s; cargoHome = %s; }" % (json.dumps(t), json.dumps(sys.argv[3]), q(v.get("NIXCROSS_ZIG")), q(v[r[0]] if r else None), q(v.get("NIXCROSS_ANDROID_NDK")), q(h[0] if h else None)))' "$rust" "$t" "$links")
   nix=$(nixeval -E "import ./nix/lib/targetEnv.nix $args" 2>&1) || { bad "targetEnv $t: $nix"; continue; }
+  if [[ $rust != *"--remap-path-prefix=/tmp/nixcross-test-cargo-home=/cargo"* ]]; then
+    bad "env $t: CARGO_HOME is not remapped out of the outputs: $rust"
+  fi
   if python3 -c 'import json,sys; sys.exit(json.loads(sys.argv[1]) != json.loads(sys.argv[2]))' "$rust" "$nix"; then
     ok "env $t"
   else

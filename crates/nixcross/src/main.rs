@@ -15,7 +15,7 @@ use hot::table::{self, Table};
 use hot::{cache, wrap};
 use nixcross::error::{self, Error};
 use nixcross::hot;
-use tools::{archive, bundle, envcmd, inspect, prewarm, universal};
+use tools::{archive, bundle, envcmd, inspect, leaks, prewarm, universal};
 
 #[derive(Parser)]
 #[command(
@@ -108,10 +108,23 @@ enum Command {
         #[arg(long = "profile", default_values_t = ["release".to_string()])]
         profiles: Vec<String>,
     },
-    /// Check built binaries: format, architecture, static linkage, code signature.
+    /// Check built programs and libraries against their platform's contract: format,
+    /// architecture, linkage, libraries loaded, code signature, library names and
+    /// exports, Android's 16 KB alignment, and no build-machine paths ($HOME,
+    /// CARGO_HOME, --forbid-path, unscrubbed /nix/store paths).
     Check {
         #[arg(long)]
         target: String,
+        /// Another build-machine path the files must not contain (the build directory).
+        #[arg(long = "forbid-path")]
+        forbid_paths: Vec<String>,
+        /// A path prefix the files may contain after all (an upstream crate's intended one).
+        #[arg(long = "allow-path")]
+        allow_paths: Vec<String>,
+        /// The install name a dylib must have, when you set one on purpose (default
+        /// @rpath/<file name>, rustc's for a cdylib).
+        #[arg(long)]
+        install_name: Option<String>,
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
@@ -341,16 +354,29 @@ fn subcommand(table: &Table, cli: Cli) -> Result<i32, Error> {
             prewarm::prewarm(table, &target, &out, &profiles, &wrap::process_env)?;
             Ok(0)
         }
-        Command::Check { target, files } => {
+        Command::Check {
+            target,
+            forbid_paths,
+            allow_paths,
+            install_name,
+            files,
+        } => {
             table.kind(&target)?;
-            let policy = inspect::Policy::from_env(&wrap::process_env);
+            let mut policy = inspect::Policy::from_env(&wrap::process_env);
+            policy.paths =
+                leaks::PathPolicy::from_env(&wrap::process_env, &forbid_paths, &allow_paths);
+            policy.install_name = install_name;
             let mut failed = 0;
             for f in &files {
                 let data = std::fs::read(f).map_err(|source| Error::Io {
                     what: format!("reading {}", f.display()),
                     source,
                 })?;
-                let report = inspect::inspect_for(table, &target, &data, &policy)?;
+                let name = f
+                    .file_name()
+                    .map(|n| n.to_string_lossy())
+                    .unwrap_or_default();
+                let report = inspect::inspect_for(table, &target, &name, &data, &policy)?;
                 if report.problems.is_empty() {
                     println!("ok: {}: {}", f.display(), report.summary());
                 } else {

@@ -69,7 +69,10 @@ fn a_lone_nixcross_links_to_itself_and_acts_as_the_link() {
         .unwrap();
     assert!(out.status.success(), "{out:?}");
     let said = String::from_utf8_lossy(&out.stdout);
-    assert!(said.starts_with("zig cc -target x86_64-linux-musl"), "{said}");
+    assert!(
+        said.starts_with("zig cc -target x86_64-linux-musl"),
+        "{said}"
+    );
 }
 
 #[test]
@@ -85,7 +88,10 @@ fn nixcross_wrap_runs_as_the_link_it_is_called_by() {
         .unwrap();
     assert!(out.status.success(), "{out:?}");
     let said = String::from_utf8_lossy(&out.stdout);
-    assert!(said.starts_with("zig cc -target aarch64-linux-musl"), "{said}");
+    assert!(
+        said.starts_with("zig cc -target aarch64-linux-musl"),
+        "{said}"
+    );
 }
 
 #[test]

@@ -83,7 +83,12 @@ mod arena {
                     // SAFETY: the caller's layout is valid for System too.
                     return unsafe { System.alloc(layout) };
                 }
-                match self.used.compare_exchange_weak(used, end, Ordering::Relaxed, Ordering::Relaxed) {
+                match self.used.compare_exchange_weak(
+                    used,
+                    end,
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                ) {
                     Ok(_) => return (base + start) as *mut u8,
                     Err(now) => used = now,
                 }

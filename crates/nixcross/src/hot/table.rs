@@ -77,6 +77,10 @@ pub struct Output {
     pub min_os_version: Option<String>,
     /// How release bundles pack this target: "tar.gz" or "zip".
     pub archive: String,
+    /// The smallest PT_LOAD alignment an ELF output may have (Android: 16 KB pages,
+    /// which Google Play requires since November 2025).
+    #[serde(default)]
+    pub min_load_alignment: Option<u64>,
     /// The table's `system_libraries` for this target's OS (filled in by `Table::load`):
     /// Windows DLLs every installation has, compared lower-case.
     #[serde(skip)]
@@ -436,7 +440,7 @@ mod tests {
     }
 
     #[test]
-    fn windows_outputs_get_the_system_dll_list_and_others_none() {
+    fn windows_and_android_outputs_get_their_system_library_lists_and_others_none() {
         // sysinfo imports pdh.dll, powrprof.dll and combase.dll: Windows system DLLs,
         // which a static output may load; MinGW's runtime DLLs are not among them.
         let t = Table::load();
@@ -449,6 +453,20 @@ mod tests {
                 assert!(!libs
                     .iter()
                     .any(|l| l.contains("winpthread") || l.contains("gcc")));
+            } else if target.os == "android" {
+                // The NDK's stable system libraries; its C++ runtime is not one.
+                for so in ["libc.so", "libm.so", "libdl.so", "liblog.so", "libandroid.so"] {
+                    assert!(libs.iter().any(|l| l == so), "{name}: {so}");
+                }
+                assert!(!libs.iter().any(|l| l.contains("c++_shared")), "{name}");
+                assert_eq!(target.output.min_load_alignment, Some(16384), "{name}");
+                assert!(
+                    target
+                        .rustflags
+                        .iter()
+                        .any(|f| f == "link-arg=-Wl,-z,max-page-size=16384"),
+                    "{name}: the linker must be asked for 16 KB pages"
+                );
             } else {
                 assert!(libs.is_empty(), "{name}");
             }

@@ -190,7 +190,7 @@ pub fn bundle(table: &Table, policy: &inspect::Policy, req: &Request) -> Result<
                     "--include file {name} has the same name as a {target} binary"
                 )));
             }
-            let report = inspect::inspect_for(table, target, &data, policy)?;
+            let report = inspect::inspect_for(table, target, &name, &data, policy)?;
             if !report.problems.is_empty() {
                 problems.extend(
                     report

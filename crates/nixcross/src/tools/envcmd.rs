@@ -49,6 +49,10 @@ pub struct EnvOptions<'a> {
     pub ndk: Option<String>,
     /// The empty SDK directory SDKROOT points at (macOS targets, when the user set none).
     pub sdkroot: Option<PathBuf>,
+    /// CARGO_HOME, remapped to `/cargo` in the outputs: rustc writes the paths of
+    /// registry and git dependencies into binaries (panic messages), which `check`
+    /// refuses as build-machine paths.
+    pub cargo_home: Option<String>,
 }
 
 /// The variables, in a stable order.
@@ -80,6 +84,9 @@ pub fn variables(
     let mut rustflags = target.rustflags.clone();
     if uses_dlltool(target) {
         rustflags.extend(["-C".to_string(), format!("dlltool={}", link(Role::Dlltool))]);
+    }
+    if let Some(home) = &opts.cargo_home {
+        rustflags.push(format!("--remap-path-prefix={home}=/cargo"));
     }
     if !rustflags.is_empty() {
         vars.push((format!("{prefix}RUSTFLAGS"), rustflags.join(" ")));
@@ -231,6 +238,20 @@ pub fn resolve(
             r.nix_package
         ));
     }
+    let cargo_home = env("CARGO_HOME").filter(|h| !h.is_empty()).or_else(|| {
+        env("HOME")
+            .filter(|h| !h.is_empty())
+            .map(|h| format!("{}/.cargo", h.trim_end_matches('/')))
+    });
+    let cargo_home = match cargo_home {
+        Some(h) if h.contains(char::is_whitespace) => {
+            warnings.push(format!(
+                "CARGO_HOME {h} contains white space, which RUSTFLAGS cannot carry: dependency paths under it stay in the outputs (nixcross check will report them)"
+            ));
+            None
+        }
+        other => other.map(|h| h.trim_end_matches('/').to_string()),
+    };
     let vars = variables(
         table,
         name,
@@ -240,6 +261,7 @@ pub fn resolve(
             zig,
             ndk,
             sdkroot,
+            cargo_home,
         },
     )?;
     Ok((vars, warnings))
@@ -290,6 +312,7 @@ mod tests {
             zig: Some("/z/zig".into()),
             ndk: None,
             sdkroot: None,
+            cargo_home: None,
         };
         let vars = variables(&t, "x86_64-pc-windows-gnu", &opts).unwrap();
         let get = |k: &str| vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
@@ -333,6 +356,7 @@ mod tests {
             zig: None,
             ndk: Some("/ndk".into()),
             sdkroot: None,
+            cargo_home: None,
         };
         let vars = variables(&t, "aarch64-linux-android", &opts).unwrap();
         assert_eq!(
@@ -342,6 +366,11 @@ mod tests {
                 (
                     "CARGO_TARGET_AARCH64_LINUX_ANDROID_LINKER",
                     "/l/nixcross-aarch64-linux-android-linker"
+                ),
+                // 16 KB pages for Android 15+ devices (and Google Play).
+                (
+                    "CARGO_TARGET_AARCH64_LINUX_ANDROID_RUSTFLAGS",
+                    "-C link-arg=-Wl,-z,max-page-size=16384"
                 ),
                 (
                     "CC_aarch64_linux_android",
@@ -451,6 +480,7 @@ mod tests {
                 zig: None,
                 ndk: None,
                 sdkroot: None,
+                cargo_home: None,
             },
         )
         .unwrap();

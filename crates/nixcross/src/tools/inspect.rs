@@ -1,18 +1,25 @@
-//! Checks a built binary against the table's expectations: container format and
-//! architecture from the headers, static linkage (no interpreter or shared-library
-//! dependencies for musl; only Windows system DLLs for windows), the dylibs a Mach-O
-//! loads (system only, none twice) and its code signature.
+//! Checks a built program or library against its platform's contract, from the table:
+//! container format and architecture from the headers, static linkage (no interpreter or
+//! shared-library dependencies for musl; only Windows system DLLs for windows; only the
+//! NDK's system libraries for Android), the dylibs a Mach-O loads (system only, none
+//! twice), its code signature and deployment target; for libraries their own rules
+//! (an ELF SONAME, DLL exports and subsystem, a dylib's install name, the objects in a
+//! static archive); Android's 16 KB segment alignment; and no build-machine paths
+//! (`leaks.rs`).
 
-use object::elf::{DT_NEEDED, DT_STRTAB, PT_DYNAMIC, PT_INTERP, PT_LOAD};
+use object::elf::{DT_NEEDED, DT_SONAME, DT_STRTAB, ET_DYN, PT_DYNAMIC, PT_INTERP, PT_LOAD};
 use object::macho::{LC_LOAD_DYLIB, LC_LOAD_WEAK_DYLIB, LC_REEXPORT_DYLIB};
 use object::read::elf::{Dyn, FileHeader, ProgramHeader};
 use object::read::macho::{MachHeader, MachOFile64};
-use object::{Architecture, BinaryFormat, Endianness, Object};
+use object::{BinaryFormat, Endianness, Object};
 
 use std::path::PathBuf;
 
 use crate::tools::codesign;
 use crate::tools::fat;
+use crate::tools::leaks::{self, PathPolicy};
+use crate::tools::report::{arch_name, version_text, OutputKind, Report};
+use crate::tools::staticlib;
 use nixcross::error::Error;
 use nixcross::hot::stubs;
 use nixcross::hot::table::{self, Kind, Output, Table, Universal};
@@ -25,6 +32,11 @@ pub struct Policy {
     /// MACOSX_DEPLOYMENT_TARGET: the newest LC_BUILD_VERSION minos allowed, if above
     /// the table's min_os_version.
     pub macos_deployment_target: Option<String>,
+    /// Build-machine paths an output must not contain.
+    pub paths: PathPolicy,
+    /// The install name a dylib must have, when the user set one on purpose (default:
+    /// `@rpath/<file name>`, what rustc gives a cdylib).
+    pub install_name: Option<String>,
 }
 
 impl Policy {
@@ -33,83 +45,47 @@ impl Policy {
         Policy {
             darwin_sdk: set("NIXCROSS_DARWIN_SDK").map(PathBuf::from),
             macos_deployment_target: set("MACOSX_DEPLOYMENT_TARGET"),
+            paths: PathPolicy::from_env(env, &[], &[]),
+            install_name: None,
         }
-    }
-}
-
-fn version_text((a, b, c): (u32, u32, u32)) -> String {
-    if c == 0 {
-        format!("{a}.{b}")
-    } else {
-        format!("{a}.{b}.{c}")
-    }
-}
-
-#[derive(Debug, Default)]
-pub struct Report {
-    pub format: String,
-    pub arch: String,
-    pub libraries: Vec<String>,
-    pub interpreter: bool,
-    pub signature: Option<codesign::Signature>,
-    /// Mach-O: LC_BUILD_VERSION (or LC_VERSION_MIN_MACOSX) minos.
-    pub min_os: Option<(u32, u32, u32)>,
-    pub problems: Vec<String>,
-}
-
-impl Report {
-    /// No dynamic loader and no shared library at all: runs as a single file anywhere.
-    pub fn is_static(&self) -> bool {
-        !self.format.is_empty() && !self.interpreter && self.libraries.is_empty()
-    }
-
-    pub fn summary(&self) -> String {
-        let mut s = format!("{} {}", self.format, self.arch);
-        if self.format == "elf" {
-            s.push_str(if self.interpreter || !self.libraries.is_empty() {
-                ", dynamic"
-            } else {
-                ", static"
-            });
-        }
-        if let Some(v) = self.min_os {
-            s.push_str(&format!(", macOS >= {}", version_text(v)));
-        }
-        if !self.libraries.is_empty() {
-            s.push_str(&format!(", needs {}", self.libraries.join(" ")));
-        }
-        if let Some(sig) = &self.signature {
-            s.push_str(&format!(", signature: {}", sig.describe()));
-        }
-        s
-    }
-}
-
-fn arch_name(a: Architecture) -> &'static str {
-    match a {
-        Architecture::X86_64 => "x86_64",
-        Architecture::Aarch64 => "aarch64",
-        Architecture::I386 => "i386",
-        Architecture::Arm => "arm",
-        _ => "other",
     }
 }
 
 /// Checks `data` as an output of `target`: a thin binary against that target's
 /// expectations, a universal file slice by slice against each slice's target.
+/// `name` is the file's name (`.dll`, `.so`, `.dylib`, `.a` say what it should be).
 pub fn inspect_for(
     table: &Table,
     target: &str,
+    name: &str,
     data: &[u8],
     policy: &Policy,
 ) -> Result<Report, Error> {
-    Ok(match table.kind(target)? {
-        Kind::Single(t) => inspect(data, &t.output, policy),
-        Kind::Universal(u) => inspect_universal(table, u, data, policy),
-    })
+    let mut report = match table.kind(target)? {
+        Kind::Single(t) => inspect(data, name, &t.os, &t.output, policy),
+        Kind::Universal(u) => inspect_universal(table, u, name, data, policy),
+    };
+    let leaked = leaks::find(data, &policy.paths, 5);
+    if !leaked.is_empty() {
+        report.problems.push(format!(
+            "contains build-machine paths ({}): remap them (--remap-path-prefix; the Nix layer and `nixcross env` do so for cargo's sources), or allow an intended one with --allow-path",
+            leaked
+                .iter()
+                .map(|l| format!("'{l}'"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    Ok(report)
 }
 
-fn inspect_universal(table: &Table, u: &Universal, data: &[u8], policy: &Policy) -> Report {
+fn inspect_universal(
+    table: &Table,
+    u: &Universal,
+    name: &str,
+    data: &[u8],
+    policy: &Policy,
+) -> Report {
     let mut r = Report {
         format: "macho-universal".into(),
         ..Report::default()
@@ -125,19 +101,20 @@ fn inspect_universal(table: &Table, u: &Universal, data: &[u8], policy: &Policy)
         }
     };
     let mut arches = Vec::new();
-    for name in &u.slices {
-        let expect = &table.targets[name].output;
+    for slice_name in &u.slices {
+        let slice_target = &table.targets[slice_name];
+        let expect = &slice_target.output;
         let mut matching = slices
             .iter()
             .filter(|s| fat::arch_name(s.cputype) == expect.arch);
         let (Some(slice), None) = (matching.next(), matching.next()) else {
             r.problems.push(format!(
-                "needs exactly one {} slice (for {name})",
+                "needs exactly one {} slice (for {slice_name})",
                 expect.arch
             ));
             continue;
         };
-        let thin = inspect(slice.data, expect, policy);
+        let thin = inspect(slice.data, name, &slice_target.os, expect, policy);
         r.problems.extend(
             thin.problems
                 .iter()
@@ -151,6 +128,9 @@ fn inspect_universal(table: &Table, u: &Universal, data: &[u8], policy: &Policy)
         if thin.signature.is_some() {
             r.signature = thin.signature;
         }
+        r.kind = thin.kind;
+        r.soname = thin.soname;
+        r.exports = thin.exports;
         arches.push(expect.arch.clone());
     }
     if slices.len() != u.slices.len() {
@@ -165,7 +145,10 @@ fn inspect_universal(table: &Table, u: &Universal, data: &[u8], policy: &Policy)
     r
 }
 
-pub fn inspect(data: &[u8], expect: &Output, policy: &Policy) -> Report {
+pub fn inspect(data: &[u8], name: &str, os: &str, expect: &Output, policy: &Policy) -> Report {
+    if data.starts_with(b"!<arch>\n") {
+        return staticlib::inspect(data, expect);
+    }
     let mut r = Report::default();
     let file = match object::File::parse(data) {
         Ok(f) => f,
@@ -205,12 +188,25 @@ pub fn inspect(data: &[u8], expect: &Output, policy: &Policy) -> Report {
         "macho" => macho_deps(data, &mut r, expect, policy),
         _ => {}
     }
+    if r.kind == OutputKind::SharedLibrary {
+        r.exports = file.exports().map_or(0, |e| e.len());
+    }
+    match r.format.as_str() {
+        "elf" => elf_contract(&mut r, name, os, expect),
+        "pe" => pe_contract(&file, &mut r, name),
+        "macho" => dylib_contract(&mut r, name, policy),
+        _ => {}
+    }
     if expect.is_static {
         match r.format.as_str() {
-            "elf" if r.interpreter || !r.libraries.is_empty() => r.problems.push(format!(
-                "dynamically linked (interpreter: {}, needs: {:?}); a musl output must be static",
-                r.interpreter, r.libraries
-            )),
+            "elf" if r.kind == OutputKind::Program
+                && (r.interpreter || !r.libraries.is_empty()) =>
+            {
+                r.problems.push(format!(
+                    "dynamically linked (interpreter: {}, needs: {:?}); a musl output must be static",
+                    r.interpreter, r.libraries
+                ))
+            }
             "pe" => {
                 let foreign: Vec<_> = r
                     .libraries
@@ -233,6 +229,121 @@ pub fn inspect(data: &[u8], expect: &Output, policy: &Policy) -> Report {
     r
 }
 
+/// ELF: a shared object has a SONAME and exports; a static target makes none (rustc
+/// drops `cdylib` with a static C runtime); Android outputs load only the NDK's system
+/// libraries and keep 16 KB segment alignment.
+fn elf_contract(r: &mut Report, name: &str, os: &str, expect: &Output) {
+    let named_so = name.ends_with(".so") || name.contains(".so.");
+    if named_so && r.kind != OutputKind::SharedLibrary {
+        r.problems.push(format!(
+            "named like a shared library but is a {}",
+            r.kind.name()
+        ));
+    }
+    if r.kind == OutputKind::SharedLibrary {
+        if expect.is_static {
+            r.problems.push(
+                "a shared library, but this target's outputs are static (rustc drops `cdylib` with a static C runtime): ship a staticlib, or build the shared library for a target with a dynamic C runtime"
+                    .into(),
+            );
+        }
+        if r.soname.is_none() {
+            r.problems.push(
+                "a shared library without DT_SONAME: Android's loader and linkers record the file name instead (link with -Wl,-soname,<name>)".into(),
+            );
+        }
+        if r.exports == 0 {
+            r.problems
+                .push("a shared library that exports no symbols".into());
+        }
+    }
+    if os == "android" {
+        let foreign: Vec<_> = r
+            .libraries
+            .iter()
+            .filter(|l| !expect.system_libraries.contains(&l.to_ascii_lowercase()))
+            .cloned()
+            .collect();
+        if !foreign.is_empty() {
+            r.problems.push(format!(
+                "needs {foreign:?}, which Android does not provide (the NDK's system libraries only: libc, libm, libdl, liblog, libandroid, ...); link them statically or ship them in the app"
+            ));
+        }
+    }
+    if let (Some(min), Some(have)) = (expect.min_load_alignment, r.min_load_align) {
+        if have < min {
+            r.problems.push(format!(
+                "PT_LOAD segments aligned to {have} bytes; Android needs {min} (16 KB pages, required by Google Play): link with -Wl,-z,max-page-size={min}"
+            ));
+        }
+    }
+}
+
+/// PE: the file's kind matches its name (a DLL is flagged as one, a program is not),
+/// a DLL exports something, and the subsystem is a Windows console or GUI one.
+fn pe_contract(file: &object::File, r: &mut Report, name: &str) {
+    let lower = name.to_ascii_lowercase();
+    if lower.ends_with(".dll") && r.kind != OutputKind::SharedLibrary {
+        r.problems
+            .push("named .dll but the PE header does not mark it as a DLL".into());
+    }
+    if lower.ends_with(".exe") && r.kind != OutputKind::Program {
+        r.problems
+            .push("named .exe but the PE header marks it as a DLL".into());
+    }
+    if r.kind == OutputKind::SharedLibrary && r.exports == 0 {
+        r.problems.push("a DLL that exports no symbols".into());
+    }
+    match pe_subsystem(file) {
+        Some(IMAGE_SUBSYSTEM_WINDOWS_CUI | IMAGE_SUBSYSTEM_WINDOWS_GUI) => {}
+        Some(other) => r.problems.push(format!(
+            "PE subsystem {other}, not a Windows console (3) or GUI (2) one: Windows will not load it as a {}",
+            r.kind.name()
+        )),
+        None => r
+            .problems
+            .push("cannot read the PE optional header".into()),
+    }
+}
+
+const IMAGE_SUBSYSTEM_WINDOWS_GUI: u16 = 2;
+const IMAGE_SUBSYSTEM_WINDOWS_CUI: u16 = 3;
+
+fn pe_subsystem(file: &object::File) -> Option<u16> {
+    use object::read::pe::ImageOptionalHeader;
+    match file {
+        object::File::Pe64(f) => Some(f.nt_headers().optional_header.subsystem()),
+        object::File::Pe32(f) => Some(f.nt_headers().optional_header.subsystem()),
+        _ => None,
+    }
+}
+
+/// Mach-O dylib: its install name is `@rpath/<file name>` (rustc's for a cdylib, what
+/// apps that bundle it expect) unless the user asked for another.
+fn dylib_contract(r: &mut Report, name: &str, policy: &Policy) {
+    if name.ends_with(".dylib") && r.kind != OutputKind::SharedLibrary {
+        r.problems
+            .push(format!("named .dylib but is a Mach-O {}", r.kind.name()));
+    }
+    if r.kind != OutputKind::SharedLibrary {
+        return;
+    }
+    let want = policy
+        .install_name
+        .clone()
+        .unwrap_or_else(|| format!("@rpath/{name}"));
+    match &r.soname {
+        Some(have) if *have == want => {}
+        Some(have) => r.problems.push(format!(
+            "install name is '{have}', expected '{want}' (pass --install-name to check one you set on purpose)"
+        )),
+        None => r.problems.push("a dylib without LC_ID_DYLIB".into()),
+    }
+    if r.exports == 0 {
+        r.problems.push("a dylib that exports no symbols".into());
+    }
+}
+
 fn elf_deps(data: &[u8], r: &mut Report) {
     let Ok(header) = object::elf::FileHeader64::<Endianness>::parse(data) else {
         r.problems.push("only 64-bit ELF is supported".into());
@@ -244,9 +355,14 @@ fn elf_deps(data: &[u8], r: &mut Report) {
     };
     let mut needed = Vec::new();
     let mut strtab = None;
+    let mut soname = None;
     for seg in segments {
         match seg.p_type(endian) {
             PT_INTERP => r.interpreter = true,
+            PT_LOAD => {
+                let align = seg.p_align(endian);
+                r.min_load_align = Some(r.min_load_align.map_or(align, |a| a.min(align)));
+            }
             PT_DYNAMIC => {
                 let Ok(Some(dynamic)) = seg.dynamic(endian, data) else {
                     continue;
@@ -255,6 +371,7 @@ fn elf_deps(data: &[u8], r: &mut Report) {
                     match d.d_tag(endian) as u32 {
                         DT_NEEDED => needed.push(d.d_val(endian)),
                         DT_STRTAB => strtab = Some(d.d_val(endian)),
+                        DT_SONAME => soname = Some(d.d_val(endian)),
                         _ => {}
                     }
                 }
@@ -262,6 +379,16 @@ fn elf_deps(data: &[u8], r: &mut Report) {
             _ => {}
         }
     }
+    // A shared object: ET_DYN without a dynamic loader, named (SONAME) or without an
+    // entry point; ET_DYN with an interpreter or an entry is a (static-)PIE program.
+    r.kind = if header.e_type(endian) == ET_DYN
+        && !r.interpreter
+        && (soname.is_some() || header.e_entry(endian) == 0)
+    {
+        OutputKind::SharedLibrary
+    } else {
+        OutputKind::Program
+    };
     // DT_STRTAB is an address: find the loaded segment holding it for the file offset.
     let strtab_offset = strtab.and_then(|addr| {
         segments.iter().find_map(|seg| {
@@ -270,17 +397,38 @@ fn elf_deps(data: &[u8], r: &mut Report) {
                 .then(|| seg.p_offset(endian) + (addr - vaddr))
         })
     });
-    for (i, name_at) in needed.into_iter().enumerate() {
-        let name = strtab_offset
-            .and_then(|base| data.get(usize::try_from(base + name_at).ok()?..))
+    let string_at = |at: u64| {
+        strtab_offset
+            .and_then(|base| data.get(usize::try_from(base.checked_add(at)?).ok()?..))
             .and_then(|s| s.split(|&b| b == 0).next())
-            .map(|s| String::from_utf8_lossy(s).into_owned());
+            .map(|s| String::from_utf8_lossy(s).into_owned())
+    };
+    for (i, name_at) in needed.into_iter().enumerate() {
         r.libraries
-            .push(name.unwrap_or_else(|| format!("DT_NEEDED#{i}")));
+            .push(string_at(name_at).unwrap_or_else(|| format!("DT_NEEDED#{i}")));
     }
+    r.soname = soname.map(|at| string_at(at).unwrap_or_else(|| "DT_SONAME#?".into()));
 }
 
 fn pe_deps(file: &object::File, r: &mut Report) {
+    let characteristics = match file {
+        object::File::Pe64(f) => f
+            .nt_headers()
+            .file_header
+            .characteristics
+            .get(object::LittleEndian),
+        object::File::Pe32(f) => f
+            .nt_headers()
+            .file_header
+            .characteristics
+            .get(object::LittleEndian),
+        _ => 0,
+    };
+    r.kind = if characteristics & object::pe::IMAGE_FILE_DLL != 0 {
+        OutputKind::SharedLibrary
+    } else {
+        OutputKind::Program
+    };
     match file.imports() {
         Ok(imports) => {
             let mut libs: Vec<String> = imports
@@ -327,9 +475,20 @@ fn macho_deps(data: &[u8], r: &mut Report, expect: &Output, policy: &Policy) {
     let Ok(mut commands) = file.macho_header().load_commands(endian, data, 0) else {
         return;
     };
+    r.kind = match file.macho_header().filetype(endian) {
+        object::macho::MH_DYLIB => OutputKind::SharedLibrary,
+        _ => OutputKind::Program,
+    };
     let mut signature_cmd = None;
     while let Ok(Some(cmd)) = commands.next() {
         match cmd.cmd() {
+            object::macho::LC_ID_DYLIB => {
+                if let Ok(d) = cmd.data::<object::macho::DylibCommand<Endianness>>() {
+                    if let Ok(name) = cmd.string(endian, d.dylib.name) {
+                        r.soname = Some(String::from_utf8_lossy(name).into_owned());
+                    }
+                }
+            }
             LC_LOAD_DYLIB | LC_LOAD_WEAK_DYLIB | LC_REEXPORT_DYLIB => {
                 if let Ok(Some(d)) = cmd.dylib() {
                     if let Ok(name) = cmd.string(endian, d.dylib.name) {

@@ -7,5 +7,8 @@ pub mod codesign;
 pub mod envcmd;
 pub mod fat;
 pub mod inspect;
+pub mod leaks;
 pub mod prewarm;
+pub mod report;
+pub mod staticlib;
 pub mod universal;

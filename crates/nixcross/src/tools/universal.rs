@@ -10,7 +10,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::tools::fat;
-use crate::tools::inspect::{self, Policy, Report};
+use crate::tools::inspect::{self, Policy};
+use crate::tools::report::Report;
 use nixcross::error::{io, Error};
 use nixcross::hot::table::{Kind, Table};
 
@@ -38,7 +39,11 @@ fn merge_one(
     let mut problems = Vec::new();
     for (target, path) in inputs {
         let data = fs::read(path).map_err(io(format!("reading {}", path.display())))?;
-        let report = inspect::inspect_for(table, target, &data, policy)?;
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default();
+        let report = inspect::inspect_for(table, target, &name, &data, policy)?;
         problems.extend(
             report
                 .problems
@@ -57,7 +62,11 @@ fn merge_one(
     let slices: Vec<&[u8]> = thin.iter().map(Vec::as_slice).collect();
     let merged =
         fat::merge(&slices).map_err(|e| Error::Check(format!("{}: {e}", out.display())))?;
-    let report = inspect::inspect_for(table, universal, &merged, policy)?;
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    let report = inspect::inspect_for(table, universal, &name, &merged, policy)?;
     if !report.problems.is_empty() {
         return Err(Error::Check(format!(
             "the merged {} failed its checks:\n  {}",
