@@ -52,17 +52,29 @@
   plan = planWith runner zigCache;
   pname = "${shared.pname}-${target}";
   inherit (shared) version;
+  # What cannot come out for this target, said when nothing was installed.
+  noOutputHint = let
+    output = (import ./targetTable.nix).targets.${target}.output;
+  in
+    if output.static && output.format == "elf"
+    then "; a cdylib cannot be built for ${target} (rustc drops it with a static C runtime): add \"staticlib\" to the crate-type of [lib] to ship a library for it"
+    else "";
+  # Programs in bin/, cdylib and staticlib files in lib/ (crane installs them there;
+  # naersk with copyLibs): each is held to its platform's contract by nixcross check.
   checkOutputs = ''
-    echo "nixcross: checking the ${target} outputs in $out/bin"
-    bins=()
-    for nixcross_bin in "$out"/bin/*; do
-      if [ -e "$nixcross_bin" ]; then bins+=("$nixcross_bin"); fi
+    echo "nixcross: checking the ${target} outputs in $out/bin and $out/lib"
+    outputs=()
+    for nixcross_file in "$out"/bin/* "$out"/lib/*; do
+      case "$nixcross_file" in
+        *.rlib | *.rmeta | *.d) continue ;;
+      esac
+      if [ -f "$nixcross_file" ]; then outputs+=("$nixcross_file"); fi
     done
-    if [ ''${#bins[@]} -eq 0 ]; then
-      echo "nixcross: no binaries were installed in $out/bin for ${target}" >&2
+    if [ ''${#outputs[@]} -eq 0 ]; then
+      echo "nixcross: no programs or libraries were installed in $out/bin or $out/lib for ${target}${noOutputHint}" >&2
       exit 1
     fi
-    ${plan.checkCommand} "''${bins[@]}"
+    ${plan.checkCommand} "''${outputs[@]}"
   '';
   common =
     {
@@ -112,6 +124,8 @@
       # naersk's automatic overrides add the host's openssl for openssl-sys, which is
       # wrong for a foreign target (openssl must be vendored or come from the target).
       autoCrateSpecificOverrides = false;
+      # cdylib and staticlib outputs into $out/lib, as crane does.
+      copyLibs = true;
       cargoBuildOptions = old: old ++ [plan.cargoExtraArgs];
       cargoTestOptions = old: old ++ [plan.cargoExtraArgs];
       passthru = {

@@ -1,6 +1,7 @@
 # mkCrossPackages { src; targets; ... }
 #   -> { <target> = derivation; ...; universal2-apple-darwin (when both macOS targets
-#        are built); release (every target packed by nixcross bundle); }
+#        are built); jniLibs (when an Android target is built: its .so files as
+#        jniLibs/<abi>/); release (every target packed by nixcross bundle); }
 #
 # The public entry point; every option and its default is in docs/API.md. Options are
 # validated first (validateOptions.nix), so mistakes fail evaluation with a message that
@@ -69,9 +70,17 @@
         aarch64 = perTarget.aarch64-apple-darwin;
       };
     };
+  android = lib.filterAttrs (target: _: (import ./targetTable.nix).targets.${target}.os == "android") perTarget;
+  jniLibs = lib.optionalAttrs (android != {}) {
+    jniLibs = import ./mkJniLibs.nix {inherit pkgs;} {
+      inherit (shared) pname;
+      packages = android;
+    };
+  };
   outputs = perTarget // universal;
 in
   outputs
+  // jniLibs
   // {
     release = import ./mkRelease.nix {inherit pkgs nixcross;} {
       inherit (shared) pname version;

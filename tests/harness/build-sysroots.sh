@@ -29,13 +29,13 @@ targets=(x86_64-unknown-linux-musl aarch64-unknown-linux-musl x86_64-pc-windows-
   exit 1
 }
 version=$("$rustc" -vV | sed -n 's/^commit-hash: //p')
-stamp="$out/full/.built-$version"
-if [[ -e $stamp && -e "$out/bare/.built-$version" ]]; then
+stamp="$out/full/.built-$version-remapped"
+if [[ -e $stamp && -e "$out/bare/.built-$version-remapped" ]]; then
   echo "build-sysroots: up to date for rustc $version in $out"
   exit 0
 fi
 rm -rf "$out/bare"
-if [[ ! -e "$out/full/.std-$version" ]]; then
+if [[ ! -e "$out/full/.std-$version-remapped" ]]; then
 rm -rf "$out/full" "$out/work"
 mkdir -p "$out/full/lib/rustlib" "$out/work"
 ln -s /usr/lib/rustlib/x86_64-unknown-linux-gnu "$out/full/lib/rustlib/x86_64-unknown-linux-gnu"
@@ -56,7 +56,9 @@ for t in "${targets[@]}"; do
   "$nixcross" env --target "$t" --links-dir "$links" >/dev/null
   target_args+=(--target "$t")
   var="CARGO_TARGET_$(tr 'a-z-' 'A-Z_' <<<"$t")_RUSTFLAGS"
-  target_env+=("$var=-Cdlltool=$links/nixcross-$t-dlltool")
+  # Paths as rustup's std has them (/rustc/<hash>/library, /rust/deps): the outputs
+  # must not name this machine's cargo registry (nixcross check refuses them).
+  target_env+=("$var=-Cdlltool=$links/nixcross-$t-dlltool --remap-path-prefix=${CARGO_HOME:-$HOME/.cargo}/registry/src=/rust/deps --remap-path-prefix=$src=/rustc/$version/library")
 done
 echo "build-sysroots: building std for ${targets[*]}" >&2
 (cd "$crate" && env RUSTC_BOOTSTRAP=1 RUSTC="$rustc" "${target_env[@]}" "$cargo" build -q --release \
@@ -74,7 +76,7 @@ for f in rsbegin rsend; do
     -Copt-level=3 --crate-type=lib -o "$out/full/lib/rustlib/x86_64-pc-windows-gnu/lib/$f.o" \
     "$src/rtstartup/$f.rs"
 done
-touch "$out/full/.std-$version"
+touch "$out/full/.std-$version-remapped"
 fi
 
 # self-contained directories, with the file names rustup's rust-std components carry.
@@ -106,6 +108,6 @@ done
 # The bare variant: the same sysroot, minus the musl self-contained dirs.
 cp -al "$out/full" "$out/bare"
 rm -rf "$out/bare/lib/rustlib/"*-linux-musl/lib/self-contained
-touch "$stamp" "$out/bare/.built-$version"
+touch "$stamp" "$out/bare/.built-$version-remapped"
 rm -rf "$out/work"
 echo "build-sysroots: done: $out/full and $out/bare" >&2

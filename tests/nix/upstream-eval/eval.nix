@@ -575,6 +575,17 @@
       && lib.sort lib.lessThan release.passthru.targets == lib.sort lib.lessThan packed
     ) "buildCommand: ${show releaseCmd}; passthru.targets: ${show release.passthru.targets}")
     (noZig "${builder} release" release)
+    (check "${builder} jniLibs: the Android targets' .so files as jniLibs/<abi>/ (arm64-v8a, x86_64)" (
+      let
+        cmd = out.jniLibs.drvAttrs.buildCommand or "";
+      in
+        hasInfix "$out/jniLibs/arm64-v8a" cmd
+        && hasInfix "${out.aarch64-linux-android}/lib/*.so" cmd
+        && hasInfix "$out/jniLibs/x86_64" cmd
+        && hasInfix "${out.x86_64-linux-android}/lib/*.so" cmd
+        && hasInfix "an Android app loads a cdylib" cmd
+    ) "jniLibs: ${show (out.jniLibs.drvAttrs.buildCommand or null)}")
+    (check "${builder}: no jniLibs attribute without an Android target" (!((withOptions builder {targets = ["x86_64-unknown-linux-musl"];}) ? jniLibs)) "a musl-only build has jniLibs")
     (coercibleCheck "${builder} universal2-apple-darwin, release and zig caches" (
       [
         u2
@@ -650,7 +661,7 @@
       (check "nixcross env output is known for all ${toString (builtins.length targets)} targets" (
         lib.sort lib.lessThan (builtins.attrNames rustEnv) == lib.sort lib.lessThan targets
       ) "nixcross env for: ${show (builtins.attrNames rustEnv)}")
-      (check "mkCrossPackages (crane and naersk) gives every target, universal2-apple-darwin and release" (
+      (check "mkCrossPackages (crane and naersk) gives every target, universal2-apple-darwin, jniLibs and release" (
         builtins.all (
           b:
             lib.sort lib.lessThan (builtins.attrNames builds.${b})
@@ -658,6 +669,7 @@
               targets
               ++ [
                 "universal2-apple-darwin"
+                "jniLibs"
                 "release"
               ]
             )
@@ -727,6 +739,16 @@
     )
     builders;
 in {
+  # The output check as the main derivation's postFixup runs it (run.sh runs each in
+  # bash over a library-only, a program-and-library and an empty $out).
+  checkOutputsRuns = lib.concatMap (
+    builder:
+      map (t: {
+        label = "${builder} ${t}";
+        target = t;
+        script = builds.${builder}.${t}.drvAttrs.postFixup or "";
+      }) ["x86_64-unknown-linux-musl" "aarch64-linux-android"]
+  ) ["crane" "naersk"];
   inherit results preConfigureRuns;
   # Each must fail evaluation with the licence message.
   androidRefused = builtins.attrNames (

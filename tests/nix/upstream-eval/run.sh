@@ -76,7 +76,9 @@ links, ndk = os.path.realpath(tmp + "/links"), os.path.realpath(tmp + "/ndk")
 zig = os.path.realpath("/bin/true")  # any file: env only checks that zig exists
 out = {}
 for t in targets:
-    env = {"PATH": tmp + "/empty", "HOME": tmp, "NIXCROSS_ZIG": zig, "ANDROID_NDK_HOME": ndk}
+    # CARGO_HOME empty: no CARGO_HOME remap, which Nix builds replace with their own
+    # remaps of the vendored sources (targetPlan's preConfigure, tested below).
+    env = {"PATH": tmp + "/empty", "HOME": tmp, "CARGO_HOME": "", "NIXCROSS_ZIG": zig, "ANDROID_NDK_HOME": ndk}
     p = subprocess.run([nixcross, "env", "--target", t, "--shell", "json", "--links-dir", links],
                        env=env, capture_output=True, text=True)
     if p.returncode != 0:
@@ -106,6 +108,7 @@ nixeval -A results >"$tmp/results.json" 2>"$tmp/results.err"
 results_rc=$?
 nixeval -A preConfigureRuns >"$tmp/runs.json" 2>"$tmp/runs.err"
 runs_rc=$?
+nixeval -A checkOutputsRuns >"$tmp/checkruns.json" 2>"$tmp/checkruns.err" || echo "[]" >"$tmp/checkruns.json"
 refusals=()
 for attr in androidRefused devShellAndroidRefused; do
   if nixeval -A "$attr" >"$tmp/$attr.out" 2>"$tmp/$attr.err"; then
@@ -164,6 +167,39 @@ if runs_rc == 0:
                f"exit {p.returncode}, {var}={got!r}, missing {missing}, kept the table's flags: {keeps}, stderr: {p.stderr.strip()}")
 else:
     report(False, "eval.nix preConfigureRuns evaluate", tail(tmp + "/runs.err"))
+
+# The output check over a library-only, a program-and-library and an empty $out: a fake
+# nixcross records what it was asked to check.
+runs = json.load(open(tmp + "/checkruns.json"))
+report(len(runs) == 4, "eval.nix checkOutputsRuns evaluate (crane and naersk, musl and android)",
+       tail(tmp + "/checkruns.err"))
+for run in runs:
+    for layout, files, want_rc in (("library-only", ["lib/libfoo.so", "lib/libfoo.rlib", "lib/libfoo.d"], 0),
+                                   ("program and library", ["bin/foo", "lib/libfoo.a"], 0),
+                                   ("empty", [], 1)):
+        case = os.path.join(tmp, "out-" + run["label"].replace(" ", "-") + "-" + layout.replace(" ", "-"))
+        os.makedirs(case + "/fakebin", exist_ok=True)
+        for f in files:
+            os.makedirs(os.path.dirname(os.path.join(case, "out", f)), exist_ok=True)
+            open(os.path.join(case, "out", f), "w").close()
+        os.makedirs(case + "/out", exist_ok=True)
+        fake = case + "/fakebin/nixcross"
+        open(fake, "w").write('#!/bin/sh\necho "$@" > "%s/args"\n' % case)
+        os.chmod(fake, 0o755)
+        p = subprocess.run(["bash", "-euo", "pipefail", "-c", run["script"]], capture_output=True, text=True,
+                           env=dict(os.environ, out=case + "/out", PATH=case + "/fakebin:" + os.environ["PATH"]))
+        args = open(case + "/args").read().split() if os.path.exists(case + "/args") else []
+        checked = sorted(os.path.relpath(a, case + "/out") for a in args if a.startswith(case))
+        wanted = sorted(f for f in files if not f.endswith((".rlib", ".d")))
+        if want_rc == 0:
+            ok = p.returncode == 0 and checked == wanted and args[:3] == ["check", "--target", run["target"]]
+            detail = f"exit {p.returncode}, checked {checked}, wanted {wanted}, stderr {p.stderr.strip()[-300:]}"
+        else:
+            static = run["target"].endswith("musl")
+            ok = (p.returncode != 0 and "no programs or libraries were installed" in p.stderr
+                  and (("rustc drops it with a static C runtime" in p.stderr) == static) and not args)
+            detail = f"exit {p.returncode}, stderr {p.stderr.strip()[-300:]}"
+        report(ok, f"{run['label']}: the output check over a {layout} $out", detail)
 
 # Android without acceptAndroidSdkLicense must not evaluate, and must say what to do.
 for i in range(0, len(refusals), 3):

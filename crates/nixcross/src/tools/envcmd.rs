@@ -238,11 +238,15 @@ pub fn resolve(
             r.nix_package
         ));
     }
-    let cargo_home = env("CARGO_HOME").filter(|h| !h.is_empty()).or_else(|| {
-        env("HOME")
+    // CARGO_HOME set but empty turns the remap off (the Nix layer remaps its vendored
+    // sources itself); unset means cargo's default, ~/.cargo.
+    let cargo_home = match env("CARGO_HOME") {
+        Some(h) if h.is_empty() => None,
+        Some(h) => Some(h),
+        None => env("HOME")
             .filter(|h| !h.is_empty())
-            .map(|h| format!("{}/.cargo", h.trim_end_matches('/')))
-    });
+            .map(|h| format!("{}/.cargo", h.trim_end_matches('/'))),
+    };
     let cargo_home = match cargo_home {
         Some(h) if h.contains(char::is_whitespace) => {
             warnings.push(format!(
