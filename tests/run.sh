@@ -93,7 +93,7 @@ if [[ $quick -eq 0 ]]; then
 fi
 
 step "cargo test (unit tests, and integration tests with real zig)"
-out=$(cargo test --release --locked -- --include-ignored 2>&1); rc=$?
+out=$(cargo test --release --locked --no-fail-fast -- --include-ignored 2>&1); rc=$?
 echo "$out" | grep -E '^test |^test result|panicked|^failures' || echo "$out" | tail -30
 p=$(echo "$out" | sed -n 's/^test result: .* \([0-9]*\) passed; \([0-9]*\) failed.*/\1/p' | paste -sd+ | bc)
 f=$(echo "$out" | sed -n 's/^test result: .* \([0-9]*\) passed; \([0-9]*\) failed.*/\2/p' | paste -sd+ | bc)

@@ -36,6 +36,21 @@ fn links_makes_every_role_link_of_every_target_pointing_at_nixcross_wrap() {
     }
 }
 
+/// Runs a program this test just copied, retrying while the kernel calls it busy: another
+/// test thread that forked while the copy was open for writing holds that descriptor
+/// until it execs (ETXTBSY), a window of microseconds.
+fn output_of_fresh_copy(cmd: &mut Command) -> std::process::Output {
+    for _ in 0..200 {
+        match cmd.output() {
+            Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy => {
+                std::thread::sleep(std::time::Duration::from_millis(10))
+            }
+            r => return r.unwrap(),
+        }
+    }
+    panic!("{cmd:?} stayed busy (ETXTBSY) for 2 s");
+}
+
 /// A zig stand-in that prints its arguments: what a link ran, without zig.
 fn echo_zig(dir: &std::path::Path) -> std::path::PathBuf {
     use std::os::unix::fs::PermissionsExt;
@@ -53,11 +68,11 @@ fn a_lone_nixcross_links_to_itself_and_acts_as_the_link() {
     std::fs::create_dir_all(lone.parent().unwrap()).unwrap();
     std::fs::copy(EXE, &lone).unwrap();
     let links = dir.path().join("links");
-    let out = Command::new(&lone)
-        .args(["links", "--target", "x86_64-unknown-linux-musl", "--dir"])
-        .arg(&links)
-        .output()
-        .unwrap();
+    let out = output_of_fresh_copy(
+        Command::new(&lone)
+            .args(["links", "--target", "x86_64-unknown-linux-musl", "--dir"])
+            .arg(&links),
+    );
     assert!(out.status.success(), "{out:?}");
     let link = links.join("nixcross-x86_64-unknown-linux-musl-cc");
     assert_eq!(std::fs::read_link(&link).unwrap(), lone);
