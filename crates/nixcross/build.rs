@@ -67,6 +67,7 @@ fn role(v: &Value) -> String {
         "ar" => "Ar",
         "ranlib" => "Ranlib",
         "dlltool" => "Dlltool",
+        "pkg-config" => "PkgConfig",
         other => panic!("targets.json: unknown role {other}"),
     };
     format!("Role::{r}")
@@ -138,6 +139,7 @@ fn rule(v: &Value) -> String {
         "match",
         "action",
         "append",
+        "prepend",
         "append_env",
         "dedupe_libs",
     ];
@@ -149,13 +151,14 @@ fn rule(v: &Value) -> String {
     }
     let roles: Vec<String> = r["roles"].as_array().unwrap().iter().map(role).collect();
     format!(
-        "Rule {{ id: {}, why: {}, roles: vec![{}], matcher: {}, action: {}, append: {}, append_env: {}, dedupe_libs: {} }}",
+        "Rule {{ id: {}, why: {}, roles: vec![{}], matcher: {}, action: {}, append: {}, prepend: {}, append_env: {}, dedupe_libs: {} }}",
         string(&r["id"]),
         string(&r["why"]),
         roles.join(", "),
         r.get("match").map_or("None".into(), |m| format!("Some({})", matcher(m))),
         r.get("action").map_or("None".into(), |a| format!("Some({})", action(a))),
         strings(r.get("append")),
+        strings(r.get("prepend")),
         map(r.get("append_env"), string),
         r.get("dedupe_libs").and_then(Value::as_bool).unwrap_or(false),
     )

@@ -34,6 +34,11 @@
         if entry.linker == "ndk-clang"
         then null
         else "${zig}/bin/zig";
+      # Where nixpkgs' zig keeps its lib directory (zig env's lib_dir; docs/sources-checked.md).
+      zigLibDir =
+        if entry.linker == "ndk-clang"
+        then null
+        else "${zig}/lib/zig";
       ndk =
         if entry.linker == "ndk-clang"
         then
@@ -80,7 +85,10 @@
     {
       inherit (options) src;
       inherit (plan) preConfigure;
-      nativeBuildInputs = [nixcross];
+      nativeBuildInputs =
+        [nixcross]
+        ++ map (path: pkgs.lib.getAttrFromPath (pkgs.lib.splitString "." path) pkgs) plan.hostTools
+        ++ (options.extraNativeBuildInputs or []);
     }
     // plan.drvAttrs
     // plan.env;

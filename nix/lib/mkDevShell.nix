@@ -46,11 +46,13 @@ in
   # androidNdk.nix) without the caller having said so.
   builtins.seq options pkgs.mkShell {
     name = "nixcross-${target}";
+    # Build scripts' host tools as in mkCrossPackages' builds (targets.json's host_tools).
     packages =
       [
         toolchain
         nixcross
       ]
+      ++ map (path: lib.getAttrFromPath (lib.splitString "." path) pkgs) plan.hostTools
       ++ packages;
     NIXCROSS_ZIG = "${zig}/bin/zig";
     NIXCROSS_ANDROID_NDK =

@@ -10,6 +10,12 @@ in rec {
   ccSuffix = target: builtins.replaceStrings ["-" "."] ["_" "_"] target;
   # `CARGO_TARGET_X86_64_PC_WINDOWS_GNU_`: how cargo spells per-target variables.
   cargoTargetPrefix = target: "CARGO_TARGET_${toUpper (ccSuffix target)}_";
+  # One argument as a POSIX shell word (bindgen splits BINDGEN_EXTRA_CLANG_ARGS with shell
+  # rules): as it is when it holds only safe characters, else single-quoted.
+  shellWord = s:
+    if s != "" && builtins.match "[A-Za-z0-9_=/.,+:@%-]+" s != null
+    then s
+    else "'${builtins.replaceStrings ["'"] ["'\\''"] s}'";
   optionalAttrs = cond: attrs:
     if cond
     then attrs

@@ -1,5 +1,5 @@
-# targetPlan { target; hostSystem; options; linksDir; zig ? null; runner ? null;
-#              ndk ? null; prewarmedCache ? null; }
+# targetPlan { target; hostSystem; options; linksDir; zig ? null; zigLibDir ? null;
+#              runner ? null; ndk ? null; prewarmedCache ? null; toolchain ? null; }
 #   -> what the derivation for one target must look like
 #
 # Every per-target decision of mkCrossPackages, as plain data: environment, whether
@@ -17,6 +17,8 @@ in
     options,
     linksDir,
     zig ? null,
+    # zig's lib directory ("${zig}/lib/zig" in nixpkgs): bindgen gets its libc headers.
+    zigLibDir ? null,
     runner ? null,
     ndk ? null,
     # zig's libc for this target built once (mkZigCache.nix), or null.
@@ -61,9 +63,11 @@ in
           target
           linksDir
           zig
+          zigLibDir
           runner
           ndk
           ;
+        androidApi = options.androidApi or null;
       }
       // {
         CARGO_BUILD_TARGET = target;
@@ -78,10 +82,19 @@ in
         NIXCROSS_DARWIN_SDK = toString options.darwinSdk;
       }
       // (options.env or {});
+    # nixpkgs attribute paths of the host tools build scripts run (targets.json's
+    # host_tools for this target): mkCrossPackage puts them in nativeBuildInputs.
+    hostTools =
+      if options.hostTools or true
+      then map (t: t.nixpkgs) (builtins.filter (t: !(t ? targets) || builtins.elem target t.targets) table.host_tools)
+      else [];
     # Attributes for stdenv.mkDerivation (through crane or naersk).
     drvAttrs =
       {
         strictDeps = true;
+        # cmake is there for the cmake crate; its setup hook must not take over the
+        # configure phase (crane and naersk define their own, this only makes sure).
+        dontUseCmakeConfigure = true;
         doCheck = runTests;
         # The host's strip and patchelf do not understand foreign binaries (and must not
         # touch a Mach-O's signed pages); nixcross links release binaries without debug info.

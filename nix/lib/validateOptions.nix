@@ -32,6 +32,8 @@ in
     doCheck ? true,
     prewarmZigCache ? true,
     releaseIncludes ? [],
+    hostTools ? true,
+    extraNativeBuildInputs ? [],
     ...
   } @ opts: let
     knownOptions = [
@@ -58,6 +60,8 @@ in
       "naerskArgs"
       "prewarmZigCache"
       "releaseIncludes"
+      "hostTools"
+      "extraNativeBuildInputs"
     ];
     unknownOptions = builtins.filter (n: !(builtins.elem n knownOptions)) (builtins.attrNames opts);
     unknown = builtins.filter (t: !(builtins.elem t known)) targets;
@@ -150,6 +154,14 @@ in
       {
         bad = !(builtins.isAttrs env) || !(builtins.all (v: builtins.isString v || builtins.isPath v || builtins.isInt v) (builtins.attrValues env));
         msg = "env must be an attribute set of environment variables with string values, e.g. env = { OPENSSL_STATIC = \"1\"; }";
+      }
+      {
+        bad = !(builtins.isBool hostTools);
+        msg = "hostTools must be true (the default: cmake, nasm, perl, pkg-config and bindgen's libclang from nixpkgs in every build, as targets.json's host_tools lists them) or false (none; add your own with extraNativeBuildInputs)";
+      }
+      {
+        bad = !(builtins.isList extraNativeBuildInputs);
+        msg = "extraNativeBuildInputs must be a list of packages added to every target's build, e.g. [ pkgs.protobuf ]";
       }
       {
         bad = androidNdkVersion != null && !(builtins.isString androidNdkVersion);

@@ -43,3 +43,7 @@ expect_error "appleSdkVersion must be a major version string" "appleSdkVersion m
   "$v { src = ./.; hostSystem = \"x86_64-linux\"; targets = [ \"aarch64-apple-darwin\" ]; darwinSdk = \"nixpkgs\"; acceptAppleSdkLicense = true; appleSdkVersion = 15; }"
 expect_error "appleSdk with a version this nixpkgs lacks lists the ones it has" "appleSdkVersion must be one of: 14, 15" \
   "import ./nix/lib/appleSdk.nix { pkgs = { apple-sdk_14 = { src = \"/s14\"; }; apple-sdk_15 = { src = \"/s15\"; }; apple-sdk = { }; }; version = \"9\"; }"
+expect_error "hostTools must be a boolean" "hostTools must be true (the default: cmake, nasm, perl, pkg-config and bindgen's libclang" \
+  "$v { src = ./.; hostSystem = \"x86_64-linux\"; targets = [ \"x86_64-unknown-linux-musl\" ]; hostTools = [ ]; }"
+expect_error "extraNativeBuildInputs must be a list" "extraNativeBuildInputs must be a list of packages" \
+  "$v { src = ./.; hostSystem = \"x86_64-linux\"; targets = [ \"x86_64-unknown-linux-musl\" ]; extraNativeBuildInputs = \"protobuf\"; }"

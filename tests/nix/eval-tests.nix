@@ -199,6 +199,13 @@ in
       .NIXCROSS_PREWARMED_CACHE
       == "/cache"
     ))
+    (check "plan: build scripts' host tools from the table, nasm only for x86_64 Windows, none with hostTools = false" (
+      (plan "x86_64-pc-windows-gnu" "x86_64-linux" {}).hostTools
+      == ["cmake" "nasm" "perl" "pkg-config" "rustPlatform.bindgenHook"]
+      && (plan "aarch64-apple-darwin" "x86_64-linux" {}).hostTools == ["cmake" "perl" "pkg-config" "rustPlatform.bindgenHook"]
+      && (plan "x86_64-pc-windows-gnu" "x86_64-linux" {hostTools = false;}).hostTools == []
+      && (plan "x86_64-pc-windows-gnu" "x86_64-linux" {}).drvAttrs.dontUseCmakeConfigure
+    ))
     (check "plan: zig targets prewarm by default, android (NDK libc) never, and it can be turned off" (
       mac.prewarmZigCache
       && !android.prewarmZigCache

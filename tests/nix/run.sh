@@ -30,14 +30,21 @@ echo "nix tests: targetEnv.nix agrees with nixcross env"
 cargo build --release --locked -q -p nixcross || { echo "cargo build failed" >&2; exit 1; }
 ndk=$(mktemp -d)
 links=$(mktemp -d)/links  # nixcross env creates the links (and macOS's empty SDK dir) there
+# zig's lib dir as zig itself reports it (`zig env`: JSON before 0.15, ZON after), which
+# the Nix layer gets as "${zig}/lib/zig" and nixcross env finds next to the zig binary.
+zig_lib=""
+if [[ -n ${NIXCROSS_ZIG:-} ]]; then
+  zig_lib=$("$NIXCROSS_ZIG" env 2>/dev/null | sed -n 's/.*lib_dir"\{0,1\} *[=:] *"\([^"]*\)".*/\1/p' | head -n1)
+fi
 for t in $(nixeval -E 'builtins.attrNames (import ./nix/lib/targetTable.nix).targets' | tr -d '[]"' | tr ',' ' '); do
-  rust=$(env -u SDKROOT ANDROID_NDK_HOME=$ndk CARGO_HOME=/tmp/nixcross-test-cargo-home ./target/release/nixcross env --target "$t" --shell json --links-dir "$links" 2>"$links.err") || { bad "nixcross env $t failed: $(cat "$links.err")"; continue; }
+  rust=$(env -u SDKROOT -u NIXCROSS_ANDROID_API -u MACOSX_DEPLOYMENT_TARGET -u ZIG_LIB_DIR ANDROID_NDK_HOME=$ndk CARGO_HOME=/tmp/nixcross-test-cargo-home ./target/release/nixcross env --target "$t" --shell json --links-dir "$links" 2>"$links.err") || { bad "nixcross env $t failed: $(cat "$links.err")"; continue; }
   args=$(python3 -c 'import json,sys; v=json.loads(sys.argv[1]); t=sys.argv[2]
 r=[k for k in v if k.endswith("_RUNNER")]
 q=lambda x: "null" if x is None else json.dumps(x)
 f=[k for k in v if k.endswith("_RUSTFLAGS")]
 h=[x.split("=", 1)[1].rsplit("=/cargo", 1)[0] for x in (v[f[0]].split() if f else []) if x.startswith("--remap-path-prefix=")]
-print("{ target = %s; linksDir = %s; zig = %s; runner = %s; ndk = %s; cargoHome = %s; }" % (json.dumps(t), json.dumps(sys.argv[3]), q(v.get("NIXCROSS_ZIG")), q(v[r[0]] if r else None), q(v.get("NIXCROSS_ANDROID_NDK")), q(h[0] if h else None)))' "$rust" "$t" "$links")
+z=sys.argv[4] if v.get("NIXCROSS_ZIG") and sys.argv[4] else None
+print("{ target = %s; linksDir = %s; zig = %s; zigLibDir = %s; runner = %s; ndk = %s; cargoHome = %s; }" % (json.dumps(t), json.dumps(sys.argv[3]), q(v.get("NIXCROSS_ZIG")), q(z), q(v[r[0]] if r else None), q(v.get("NIXCROSS_ANDROID_NDK")), q(h[0] if h else None)))' "$rust" "$t" "$links" "$zig_lib")
   nix=$(nixeval -E "import ./nix/lib/targetEnv.nix $args" 2>&1) || { bad "targetEnv $t: $nix"; continue; }
   if [[ $rust != *"--remap-path-prefix=/tmp/nixcross-test-cargo-home=/cargo"* ]]; then
     bad "env $t: CARGO_HOME is not remapped out of the outputs: $rust"

@@ -150,6 +150,8 @@ enum RoleArg {
     Ar,
     Ranlib,
     Dlltool,
+    #[value(name = "pkg-config")]
+    PkgConfig,
 }
 
 impl RoleArg {
@@ -161,6 +163,7 @@ impl RoleArg {
             RoleArg::Ar => Role::Ar,
             RoleArg::Ranlib => Role::Ranlib,
             RoleArg::Dlltool => Role::Dlltool,
+            RoleArg::PkgConfig => Role::PkgConfig,
         }
     }
 }
@@ -184,7 +187,7 @@ fn main() -> ExitCode {
             run_tool(&table, target, role, argv[1..].to_vec())
         }
         None if argv0.starts_with("nixcross-") => Err(error::Error::Usage(format!(
-            "called as '{argv0}', which names no target and role nixcross knows (nixcross-<target>-<role>, roles cc, c++, linker, ar, ranlib, dlltool; 'nixcross targets' lists the targets); make the links with 'nixcross links --dir DIR'"
+            "called as '{argv0}', which names no target and role nixcross knows (nixcross-<target>-<role>, roles cc, c++, linker, ar, ranlib, dlltool, pkg-config; 'nixcross targets' lists the targets); make the links with 'nixcross links --dir DIR'"
         ))),
         None => {
             // Tool output piped into `head` ends quietly, as other Unix tools do.
@@ -205,6 +208,10 @@ fn main() -> ExitCode {
 }
 
 fn run_tool(table: &Table, target: &str, role: Role, args: Vec<String>) -> Result<i32, Error> {
+    if role == Role::PkgConfig {
+        let d = hot::pkgconfig::decide(target, &args, &wrap::process_env)?;
+        return hot::pkgconfig::execute(d, args);
+    }
     let plan = wrap::plan(table, target, role, args, &wrap::process_env)?;
     wrap::execute(plan, &wrap::process_env)
 }

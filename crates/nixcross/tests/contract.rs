@@ -60,7 +60,11 @@ fn android_shared_objects_need_16k_segments_a_soname_and_only_system_libraries()
     let (dir, home) = setup();
     let d = dir.path();
     let so = |name: &str, extra: &[&str]| {
-        let source = if name == "libneeds.so" { "needs.c" } else { "lib.c" };
+        let source = if name == "libneeds.so" {
+            "needs.c"
+        } else {
+            "lib.c"
+        };
         let mut args = vec![
             "cc",
             "-target",

@@ -94,6 +94,15 @@
     naersk = build "naersk";
   };
   builders = builtins.attrNames builds;
+  # The host tools switched off, and one of the user's own added.
+  noHostTools = builder:
+    nc.mkCrossPackages {
+      src = fixture;
+      targets = ["x86_64-pc-windows-gnu"];
+      inherit builder;
+      hostTools = false;
+      extraNativeBuildInputs = [pkgs.zstd];
+    };
 
   # The dependency-only derivation behind a target's main one.
   depsOf = builder: main:
@@ -169,12 +178,12 @@
     builtins.replaceStrings
     [
       "@LINKS@"
-      "@ZIG@"
+      "@ZIGPKG@"
       "@NDK@"
     ]
     [
       linksDir
-      zigPath
+      "${pkgs.zig}"
       ndk
     ]
     value;
@@ -207,7 +216,7 @@
   stringAttrs = drv: lib.filterAttrs (_: builtins.isString) drv.drvAttrs;
   # The variables nixcross's environment consists of.
   isEnvName = n:
-    builtins.match "(CARGO_.*|CC_.*|CXX_.*|AR_.*|RANLIB_.*|NIXCROSS_.*|SDKROOT)" n != null;
+    builtins.match "(CARGO_.*|CC_.*|CXX_.*|AR_.*|RANLIB_.*|NIXCROSS_.*|SDKROOT|CMAKE_TOOLCHAIN_FILE_.*|PKG_CONFIG_.*|BINDGEN_EXTRA_CLANG_ARGS_.*)" n != null;
   envOf = drv: lib.filterAttrs (n: _: isEnvName n) drv.drvAttrs;
   inputsOf = drv:
     map toString (
@@ -318,6 +327,17 @@
       else "rust-std for: ${show (rustStdTargets toolchain)}"
     );
 
+  # targets.json's host_tools, written out: nasm for aws-lc-sys's x86_64 Windows code only.
+  wantedHostTools = t:
+    [
+      "cmake"
+      "perl"
+      "pkg-config"
+      "rustPlatform.bindgenHook"
+    ]
+    ++ lib.optional (t == "x86_64-pc-windows-gnu") "nasm";
+  hostToolPackage = path: lib.getAttrFromPath (lib.splitString "." path) pkgs;
+
   # --- Per target and builder ----------------------------------------------------------
 
   perTarget = builder: t: let
@@ -388,6 +408,13 @@
       ])
       (noZig "${label} main" main)
       (noZig "${label} deps" deps)
+      (check "${label}: build scripts' host tools (${builtins.concatStringsSep ", " (wantedHostTools t)}) are inputs of main and deps" (
+        builtins.all (drv: builtins.all (p: builtins.elem (toString p) (inputsOf drv)) (map hostToolPackage (wantedHostTools t))) [main deps]
+        && (builtins.elem (toString pkgs.nasm) (inputsOf main)) == (t == "x86_64-pc-windows-gnu")
+      ) "inputs: ${show (inputsOf main)}")
+      (check "${label}: cmake's setup hook leaves the configure phase alone" (
+        (main.drvAttrs.dontUseCmakeConfigure or false) == true
+      ) "dontUseCmakeConfigure: ${show (main.drvAttrs.dontUseCmakeConfigure or null)}")
       (check "${label}: doCheck = ${lib.boolToString expectedDoCheck.${t}}" (
         (main.drvAttrs.doCheck or null) == expectedDoCheck.${t}
       ) "doCheck: ${show (main.drvAttrs.doCheck or null)}")
@@ -695,6 +722,18 @@
         targets
       ) "builtDependencies: ${show (map (t: builds.naersk.${t}.drvAttrs.builtDependencies or null) targets)}")
     ]
+    ++ map (
+      builder: let
+        drv = (noHostTools builder).x86_64-pc-windows-gnu;
+        inputs = inputsOf drv;
+      in
+        check "${builder}: hostTools = false leaves out cmake, nasm, perl, pkg-config and bindgen's hook, extraNativeBuildInputs adds" (
+          !(builtins.any (p: builtins.elem (toString (hostToolPackage p)) inputs) (wantedHostTools "x86_64-pc-windows-gnu"))
+          && builtins.elem (toString pkgs.zstd) inputs
+          && builtins.elem (toString nc.nixcross) inputs
+        ) "inputs: ${show inputs}"
+    )
+    builders
     ++ lib.concatMap (builder: lib.concatMap (perTarget builder) targets) builders
     ++ lib.concatMap perShell shellTargets
     ++ shellValidation

@@ -73,7 +73,15 @@ if ! python3 - "$nixcross" "$targets" "$tmp" >"$tmp/env.json" <<'EOF'
 import json, os, subprocess, sys
 nixcross, targets, tmp = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
 links, ndk = os.path.realpath(tmp + "/links"), os.path.realpath(tmp + "/ndk")
-zig = os.path.realpath("/bin/true")  # any file: env only checks that zig exists
+# A zig laid out as nixpkgs installs it ($out/bin/zig, its lib dir $out/lib/zig), so that
+# env finds the lib dir (bindgen's headers) where mkCrossPackage says it is.
+zigpkg = os.path.realpath(tmp) + "/zigpkg"
+os.makedirs(zigpkg + "/bin", exist_ok=True)
+os.makedirs(zigpkg + "/lib/zig/std", exist_ok=True)
+open(zigpkg + "/lib/zig/std/std.zig", "w").close()
+zig = zigpkg + "/bin/zig"
+open(zig, "w").write("#!/bin/sh\n")
+os.chmod(zig, 0o755)
 out = {}
 for t in targets:
     # CARGO_HOME empty: no CARGO_HOME remap, which Nix builds replace with their own
@@ -83,7 +91,7 @@ for t in targets:
                        env=env, capture_output=True, text=True)
     if p.returncode != 0:
         sys.exit(f"nixcross env --target {t} failed: {p.stderr}")
-    out[t] = {k: v.replace(links, "@LINKS@").replace(ndk, "@NDK@").replace(zig, "@ZIG@")
+    out[t] = {k: v.replace(links, "@LINKS@").replace(ndk, "@NDK@").replace(zigpkg, "@ZIGPKG@")
               for k, v in json.loads(p.stdout).items()}
 json.dump(out, sys.stdout, indent=1, sort_keys=True)
 EOF

@@ -152,6 +152,7 @@
         });
     };
     rustPlatform.buildRustPackage = record.makeFrom "rustPlatform.buildRustPackage";
+    rustPlatform.bindgenHook = package "rust-bindgen-hook" {};
 
     # Plain packages the upstream code and nixcross refer to.
     jq = package "jq" {};
@@ -175,6 +176,10 @@
     curl = package "curl" {};
     # naersk's crate_specific.nix, should a crate use openssl-sys.
     pkg-config = package "pkg-config" {};
+    # targets.json's host_tools (build scripts' tools in every build).
+    cmake = package "cmake" {};
+    nasm = package "nasm" {};
+    perl = package "perl" {};
     openssl = package "openssl" {};
     # rust-overlay's mk-aggregated forwards rustc's target lists when present.
     rustc = package "rustc" {};

@@ -5,8 +5,9 @@
 
 use std::process::ExitCode;
 
+use nixcross::hot::rules::Role;
 use nixcross::hot::table::{self, Table};
-use nixcross::hot::wrap;
+use nixcross::hot::{pkgconfig, wrap};
 
 fn main() -> ExitCode {
     let argv: Vec<String> = match std::env::args_os().map(|a| a.into_string()).collect() {
@@ -26,9 +27,15 @@ fn main() -> ExitCode {
         );
         return ExitCode::from(2);
     };
-    let table = Table::load_for(target).expect("parse_link_name knows only table targets");
-    let result = wrap::plan(&table, target, role, argv[1..].to_vec(), &wrap::process_env)
-        .and_then(|plan| wrap::execute(plan, &wrap::process_env));
+    let args = argv[1..].to_vec();
+    let result = if role == Role::PkgConfig {
+        pkgconfig::decide(target, &args, &wrap::process_env)
+            .and_then(|d| pkgconfig::execute(d, args))
+    } else {
+        let table = Table::load_for(target).expect("parse_link_name knows only table targets");
+        wrap::plan(&table, target, role, args, &wrap::process_env)
+            .and_then(|plan| wrap::execute(plan, &wrap::process_env))
+    };
     match result {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
         Err(e) => {

@@ -20,16 +20,21 @@ pub enum Role {
     Ranlib,
     #[serde(rename = "dlltool")]
     Dlltool,
+    /// Not a zig tool: the guard build scripts and CMake run instead of pkg-config
+    /// (`pkgconfig.rs`), so a cross build never gets the build machine's libraries.
+    #[serde(rename = "pkg-config")]
+    PkgConfig,
 }
 
 impl Role {
-    pub const ALL: [Role; 6] = [
+    pub const ALL: [Role; 7] = [
         Role::Cc,
         Role::Cxx,
         Role::Linker,
         Role::Ar,
         Role::Ranlib,
         Role::Dlltool,
+        Role::PkgConfig,
     ];
 
     pub fn name(self) -> &'static str {
@@ -40,6 +45,7 @@ impl Role {
             Role::Ar => "ar",
             Role::Ranlib => "ranlib",
             Role::Dlltool => "dlltool",
+            Role::PkgConfig => "pkg-config",
         }
     }
 
@@ -174,6 +180,10 @@ pub struct Rule {
     /// Arguments appended to every call of the role (once).
     #[serde(default)]
     pub append: Vec<String>,
+    /// Arguments put before the caller's (once): a default the caller's own flag, later
+    /// on the command line, still overrides.
+    #[serde(default)]
+    pub prepend: Vec<String>,
     /// Appended when an environment variable is set: variable -> argument, where `{}`
     /// becomes the variable's value.
     #[serde(default)]
@@ -286,6 +296,23 @@ pub fn rewrite_env(
                 to: vec![],
             });
         }
+    }
+    let mut front = Vec::new();
+    for rule in &rules {
+        for extra in &rule.prepend {
+            if !out.args.contains(extra) && !front.contains(extra) {
+                front.push(extra.clone());
+                out.fired.push(Fired {
+                    rule: rule.id.clone(),
+                    why: rule.why.clone(),
+                    from: vec![],
+                    to: vec![extra.clone()],
+                });
+            }
+        }
+    }
+    if !front.is_empty() {
+        out.args.splice(0..0, front);
     }
     for rule in &rules {
         let from_env = rule.append_env.iter().filter_map(|(var, template)| {
@@ -873,6 +900,31 @@ mod tests {
     }
 
     #[test]
+    fn windows_objects_carry_no_codeview_command_line_unless_asked_for_debug_info() {
+        // zig cc writes CodeView (with the compiler's command line: zig's path, the build
+        // directory) into Windows objects even without -g; a staticlib would ship them.
+        for t in [WIN, WIN_ARM] {
+            for role in [Role::Cc, Role::Cxx] {
+                let out = args(t, role, &["-O2", "-c", "a.c"]);
+                assert_eq!(out[0], "-g0", "{t}: {out:?}");
+                // The caller's -g comes later and wins, as in clang.
+                let debug = args(t, role, &["-g", "-c", "a.c"]);
+                assert_eq!(&debug[..2], ["-g0", "-g"], "{t}: {debug:?}");
+                assert_eq!(out.iter().filter(|a| *a == "-g0").count(), 1);
+            }
+        }
+        // ELF and Mach-O objects record no command line by default: nothing added there.
+        for t in [MUSL, MAC] {
+            assert!(
+                !args(t, Role::Cc, &["-c", "a.c"]).contains(&"-g0".to_string()),
+                "{t}"
+            );
+        }
+        // Nor to the linker (rustc's objects are already compiled).
+        assert!(!args(WIN, Role::Linker, &["a.o"]).contains(&"-g0".to_string()));
+    }
+
+    #[test]
     fn android_args_pass_through_untouched() {
         let input = ["--target=aarch64-linux-android21", "-lc", "-Wl,-O1", "a.o"];
         assert_eq!(args("aarch64-linux-android", Role::Linker, &input), input);
@@ -908,6 +960,7 @@ mod tests {
                 ],
             ),
             (WIN, Role::Dlltool, vec!["-f", "--64"]),
+            (WIN, Role::Cc, vec!["-c", "a.c"]),
             (
                 MAC,
                 Role::Linker,

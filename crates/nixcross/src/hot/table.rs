@@ -168,10 +168,12 @@ pub fn link_name(target: &str, role: crate::hot::rules::Role) -> String {
 /// Parses a `link_name` back into (target, role), without building the table.
 pub fn parse_link_name(file_name: &str) -> Option<(&'static str, crate::hot::rules::Role)> {
     let rest = file_name.strip_prefix("nixcross-")?;
-    let (target, role) = rest.rsplit_once('-')?;
-    let role = crate::hot::rules::Role::parse(role)?;
-    let name = TARGET_NAMES.iter().find(|n| **n == target)?;
-    Some((name, role))
+    // By suffix: a role's name may hold a '-' (pkg-config).
+    crate::hot::rules::Role::ALL.into_iter().find_map(|role| {
+        let target = rest.strip_suffix(role.name())?.strip_suffix('-')?;
+        let name = TARGET_NAMES.iter().find(|n| **n == target)?;
+        Some((*name, role))
+    })
 }
 
 impl Table {
@@ -455,7 +457,13 @@ mod tests {
                     .any(|l| l.contains("winpthread") || l.contains("gcc")));
             } else if target.os == "android" {
                 // The NDK's stable system libraries; its C++ runtime is not one.
-                for so in ["libc.so", "libm.so", "libdl.so", "liblog.so", "libandroid.so"] {
+                for so in [
+                    "libc.so",
+                    "libm.so",
+                    "libdl.so",
+                    "liblog.so",
+                    "libandroid.so",
+                ] {
                     assert!(libs.iter().any(|l| l == so), "{name}: {so}");
                 }
                 assert!(!libs.iter().any(|l| l.contains("c++_shared")), "{name}");

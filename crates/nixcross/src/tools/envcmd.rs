@@ -10,11 +10,15 @@ use nixcross::hot::rules::Role;
 use nixcross::hot::table::{link_name, LinkerKind, Table, Target};
 use nixcross::hot::wrap::{self, Env};
 
-/// Roles the target uses: android has no dlltool, only windows needs one.
+use super::buildtools::{self, BuildToolsTable, Headers};
+
+/// Roles the target uses: android has no dlltool, only windows needs one; every target
+/// has the pkg-config guard.
 pub fn roles_for(table: &Table, target: &Target) -> Vec<Role> {
     Role::ALL
         .into_iter()
         .filter(|r| match target.linker {
+            _ if *r == Role::PkgConfig => true,
             LinkerKind::NdkClang => table.ndk_tools.contains_key(r.name()),
             _ => *r != Role::Dlltool || uses_dlltool(target),
         })
@@ -53,6 +57,13 @@ pub struct EnvOptions<'a> {
     /// registry and git dependencies into binaries (panic messages), which `check`
     /// refuses as build-machine paths.
     pub cargo_home: Option<String>,
+    /// zig's lib directory (its libc headers, for bindgen), when zig is the compiler.
+    pub zig_lib: Option<PathBuf>,
+    /// The Android API level the NDK compiles for (the table's unless
+    /// NIXCROSS_ANDROID_API says otherwise).
+    pub android_api: Option<u32>,
+    /// The macOS version outputs are built for, when MACOSX_DEPLOYMENT_TARGET raises it.
+    pub macos_version: Option<String>,
 }
 
 /// The variables, in a stable order.
@@ -102,6 +113,32 @@ pub fn variables(
     ] {
         vars.push((format!("{var}_{suffix}"), link(role)));
     }
+    // Build scripts' own tools (buildtools.rs): the cmake crate reads
+    // CMAKE_TOOLCHAIN_FILE_<target>, the pkg-config crate PKG_CONFIG_<target>, bindgen
+    // BINDGEN_EXTRA_CLANG_ARGS_<target> (each before its generic variable).
+    let bt = BuildToolsTable::load();
+    let bt = bt.target(name);
+    vars.push((
+        format!("CMAKE_TOOLCHAIN_FILE_{suffix}"),
+        opts.links_dir
+            .join(buildtools::toolchain_file_name(name))
+            .display()
+            .to_string(),
+    ));
+    vars.push((format!("PKG_CONFIG_{suffix}"), link(Role::PkgConfig)));
+    let headers = match (&opts.zig_lib, &opts.ndk) {
+        (Some(lib), _) => Some(Headers::Zig(lib)),
+        (None, Some(ndk)) => Some(Headers::Ndk(ndk)),
+        (None, None) => None,
+    };
+    if let Some(headers) = headers {
+        let api = opts.android_api.or(target.android_api).unwrap_or(21);
+        let clang = buildtools::clang_target(target, bt, opts.macos_version.as_deref(), api);
+        vars.push((
+            format!("BINDGEN_EXTRA_CLANG_ARGS_{suffix}"),
+            buildtools::bindgen_args(bt, &clang, headers),
+        ));
+    }
     Ok(vars)
 }
 
@@ -145,7 +182,35 @@ pub fn ensure_links(table: &Table, target: &str, dir: &Path, exe: &Path) -> Resu
         std::os::unix::fs::symlink(exe, &tmp).map_err(io(format!("creating {}", tmp.display())))?;
         fs::rename(&tmp, &link).map_err(io(format!("creating {}", link.display())))?;
     }
-    Ok(())
+    write_toolchain_file(table, target, dir)
+}
+
+/// The target's CMake toolchain file (and the empty find root it names), rewritten when
+/// its content is not the current one; a file nixcross did not write is left alone.
+fn write_toolchain_file(table: &Table, target: &str, dir: &Path) -> Result<(), Error> {
+    let io = |what: String| move |source| Error::Io { what, source };
+    let root = dir.join(format!("nixcross-{target}-sysroot"));
+    fs::create_dir_all(&root).map_err(io(format!("creating {}", root.display())))?;
+    let bt = BuildToolsTable::load();
+    let text = buildtools::cmake_toolchain(target, table.target(target)?, bt.target(target), dir);
+    let path = dir.join(buildtools::toolchain_file_name(target));
+    match fs::read_to_string(&path) {
+        Ok(old) if old == text => return Ok(()),
+        Ok(old) if !old.starts_with(buildtools::TOOLCHAIN_MARKER) => {
+            return Err(Error::Usage(format!(
+                "{} exists and is not a toolchain file nixcross wrote: not replacing it; remove it or choose another directory",
+                path.display()
+            )))
+        }
+        _ => {}
+    }
+    let tmp = dir.join(format!(
+        ".{}.{}",
+        buildtools::toolchain_file_name(target),
+        std::process::id()
+    ));
+    fs::write(&tmp, text).map_err(io(format!("writing {}", tmp.display())))?;
+    fs::rename(&tmp, &path).map_err(io(format!("writing {}", path.display())))
 }
 
 pub fn find_runner(target: &Target, env: Env) -> Option<String> {
@@ -225,6 +290,9 @@ pub fn resolve(
             .iter()
             .all(|r| links_dir.join(link_name(name, *r)).exists())
         || empty_sdkroot.as_ref().is_some_and(|d| !d.is_dir())
+        || !links_dir
+            .join(buildtools::toolchain_file_name(name))
+            .is_file()
     {
         ensure_links(table, name, &links_dir, &exe)?;
     }
@@ -256,6 +324,42 @@ pub fn resolve(
         }
         other => other.map(|h| h.trim_end_matches('/').to_string()),
     };
+    let zig_lib = match &zig {
+        Some(z) => {
+            let lib = buildtools::zig_lib_dir(z, env("ZIG_LIB_DIR").as_deref());
+            if lib.is_none() {
+                warnings.push(format!(
+                    "zig's lib directory was not found next to {} (no lib/std/std.zig): bindgen gets no target headers; set ZIG_LIB_DIR",
+                    z.display()
+                ));
+            }
+            lib
+        }
+        None => None,
+    };
+    let android_api = match env("NIXCROSS_ANDROID_API").filter(|s| !s.is_empty()) {
+        Some(s) if target.os == "android" => Some(s.trim().parse::<u32>().map_err(|_| {
+            Error::Usage(format!(
+                "NIXCROSS_ANDROID_API='{s}' is not an API level; set a number such as 21 or 30, or unset it for the table's {}",
+                target.android_api.unwrap_or(21)
+            ))
+        })?),
+        _ => None,
+    };
+    let macos_version = match env("MACOSX_DEPLOYMENT_TARGET").filter(|s| !s.is_empty()) {
+        Some(v) if target.os == "macos" => {
+            let zt = nixcross::hot::table::zig_target_for(target, Some(&v))?;
+            zt.split_once("macos.").map(|(_, v)| v.to_string())
+        }
+        _ => None,
+    };
+    let bt = BuildToolsTable::load();
+    warnings.extend(buildtools::missing_tool_hints(
+        &bt,
+        name,
+        &env("PATH").unwrap_or_default(),
+        env("LIBCLANG_PATH").as_deref(),
+    ));
     let vars = variables(
         table,
         name,
@@ -266,6 +370,9 @@ pub fn resolve(
             ndk,
             sdkroot,
             cargo_home,
+            zig_lib,
+            android_api,
+            macos_version,
         },
     )?;
     Ok((vars, warnings))
@@ -317,6 +424,9 @@ mod tests {
             ndk: None,
             sdkroot: None,
             cargo_home: None,
+            zig_lib: None,
+            android_api: None,
+            macos_version: None,
         };
         let vars = variables(&t, "x86_64-pc-windows-gnu", &opts).unwrap();
         let get = |k: &str| vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
@@ -361,6 +471,9 @@ mod tests {
             ndk: Some("/ndk".into()),
             sdkroot: None,
             cargo_home: None,
+            zig_lib: None,
+            android_api: None,
+            macos_version: None,
         };
         let vars = variables(&t, "aarch64-linux-android", &opts).unwrap();
         assert_eq!(
@@ -391,6 +504,20 @@ mod tests {
                 (
                     "RANLIB_aarch64_linux_android",
                     "/l/nixcross-aarch64-linux-android-ranlib"
+                ),
+                // Build scripts' tools: CMake through the NDK's toolchain file, the
+                // pkg-config guard, bindgen parsing with the NDK's sysroot at API 21.
+                (
+                    "CMAKE_TOOLCHAIN_FILE_aarch64_linux_android",
+                    "/l/nixcross-aarch64-linux-android.cmake"
+                ),
+                (
+                    "PKG_CONFIG_aarch64_linux_android",
+                    "/l/nixcross-aarch64-linux-android-pkg-config"
+                ),
+                (
+                    "BINDGEN_EXTRA_CLANG_ARGS_aarch64_linux_android",
+                    "--target=aarch64-linux-android21 --sysroot=/ndk/toolchains/llvm/prebuilt/linux-x86_64/sysroot"
                 ),
             ]
             .map(|(a, b)| (a.to_string(), b.to_string()))
@@ -485,6 +612,9 @@ mod tests {
                 ndk: None,
                 sdkroot: None,
                 cargo_home: None,
+                zig_lib: None,
+                android_api: None,
+                macos_version: None,
             },
         )
         .unwrap();

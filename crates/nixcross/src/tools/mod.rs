@@ -2,6 +2,7 @@
 //! bundle. They build on the hot path's table and wrapper, never the other way round.
 
 pub mod archive;
+pub mod buildtools;
 pub mod bundle;
 pub mod codesign;
 pub mod envcmd;
