@@ -141,6 +141,7 @@ fn rule(v: &Value) -> String {
         "append",
         "prepend",
         "append_env",
+        "append_env_each",
         "dedupe_libs",
     ];
     for k in r.keys() {
@@ -151,7 +152,7 @@ fn rule(v: &Value) -> String {
     }
     let roles: Vec<String> = r["roles"].as_array().unwrap().iter().map(role).collect();
     format!(
-        "Rule {{ id: {}, why: {}, roles: vec![{}], matcher: {}, action: {}, append: {}, prepend: {}, append_env: {}, dedupe_libs: {} }}",
+        "Rule {{ id: {}, why: {}, roles: vec![{}], matcher: {}, action: {}, append: {}, prepend: {}, append_env: {}, append_env_each: {}, dedupe_libs: {} }}",
         string(&r["id"]),
         string(&r["why"]),
         roles.join(", "),
@@ -160,6 +161,7 @@ fn rule(v: &Value) -> String {
         strings(r.get("append")),
         strings(r.get("prepend")),
         map(r.get("append_env"), string),
+        map(r.get("append_env_each"), string),
         r.get("dedupe_libs").and_then(Value::as_bool).unwrap_or(false),
     )
 }

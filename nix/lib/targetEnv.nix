@@ -73,6 +73,8 @@ in
   in
     s.optionalAttrs (zig != null) {NIXCROSS_ZIG = zig;}
     // s.optionalAttrs (ndk != null) {NIXCROSS_ANDROID_NDK = ndk;}
+    # The CARGO_HOME map for C code too (__FILE__; the wrapper's c-file-prefix-map rule).
+    // s.optionalAttrs (cargoHome != null) {NIXCROSS_PREFIX_MAP = "${cargoHome}=/cargo";}
     # macOS: an existing empty SDKROOT stops rustc running xcrun (and warning on every link);
     # zig links with its own libSystem stubs. A user's own SDKROOT (options.env) wins.
     // s.optionalAttrs ((entry.empty_sdkroot or null) != null) {

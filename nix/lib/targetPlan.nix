@@ -122,15 +122,21 @@ in
         export NIXCROSS_CACHE_DIR="$TMPDIR/nixcross-cache"
         if [ ! -w "''${HOME:-/homeless-shelter}" ]; then export HOME="$TMPDIR/home"; mkdir -p "$HOME"; fi
         nixcross_remap=""
+        nixcross_cmap=""
         for nixcross_path in "''${cargoVendorDir:-}" "''${cratesio_sources:-}" "''${git_sources:-}"${
           if toolchain != null
           then " ${toolchain}"
           else ""
         }; do
-          if [ -n "$nixcross_path" ]; then nixcross_remap="$nixcross_remap --remap-path-prefix=$nixcross_path=/nix-sources"; fi
+          if [ -n "$nixcross_path" ]; then
+            nixcross_remap="$nixcross_remap --remap-path-prefix=$nixcross_path=/nix-sources"
+            nixcross_cmap="$nixcross_cmap $nixcross_path=/nix-sources"
+          fi
         done
         nixcross_remap="$nixcross_remap --remap-path-prefix=$NIX_BUILD_TOP=/build"
         export ${rustflagsVar}="''${${rustflagsVar}:-}$nixcross_remap"
+        # The same maps for C code built by cc-rs and CMake (__FILE__ in aws-lc, OpenSSL).
+        export NIXCROSS_PREFIX_MAP="''${NIXCROSS_PREFIX_MAP:-}$nixcross_cmap $NIX_BUILD_TOP=/build"
       ''
       + (
         if entry.os == "windows" && runner != null

@@ -76,11 +76,18 @@ for t in x86_64-pc-windows-gnu aarch64-apple-darwin; do
     if [[ $builder == crane ]]; then vendor=(cargoVendorDir=/nix/store/11111111111111111111111111111111-vendor-cargo-deps); else vendor=(cratesio_sources=/nix/store/22222222222222222222222222222222-crates-io git_sources=/nix/store/33333333333333333333333333333333-git); fi
     got=$(env -i PATH="$PATH" TMPDIR="$tmp" HOME=/homeless-shelter NIX_BUILD_TOP=/build "${vendor[@]}" "$var=-C target-feature=+crt-static" \
       bash -euo pipefail -c "$script"$'\n'"printf '%s' \"\${$var}\"" 2>&1)
+    cmap=$(env -i PATH="$PATH" TMPDIR="$tmp" HOME=/homeless-shelter NIX_BUILD_TOP=/build "${vendor[@]}" \
+      bash -euo pipefail -c "$script"$'\n'"printf '%s' \"\$NIXCROSS_PREFIX_MAP\"" 2>&1)
     want_all=("-C target-feature=+crt-static" "--remap-path-prefix=/nix/store/00000000000000000000000000000000-rust=/nix-sources" "--remap-path-prefix=/build=/build")
     for v in "${vendor[@]}"; do want_all+=("--remap-path-prefix=${v#*=}=/nix-sources"); done
     missing=""
     for w in "${want_all[@]}"; do [[ $got == *"$w"* ]] || missing="$missing [$w]"; done
     if [[ -z $missing ]]; then ok "preConfigure $t ($builder): $var carries the remaps"; else bad "preConfigure $t ($builder): $var is '$got', missing$missing"; fi
+    cmissing=""
+    for w in "${want_all[@]}"; do
+      case $w in --remap-path-prefix=*) [[ " $cmap " == *" ${w#--remap-path-prefix=} "* ]] || cmissing="$cmissing [${w#--remap-path-prefix=}]" ;; esac
+    done
+    if [[ -z $cmissing ]]; then ok "preConfigure $t ($builder): NIXCROSS_PREFIX_MAP gives C code the same maps"; else bad "preConfigure $t ($builder): NIXCROSS_PREFIX_MAP is '$cmap', missing$cmissing"; fi
   done
   rm -rf "$tmp"
 done

@@ -188,6 +188,10 @@ pub struct Rule {
     /// becomes the variable's value.
     #[serde(default)]
     pub append_env: BTreeMap<String, String>,
+    /// Like `append_env`, for a variable holding whitespace-separated values: one
+    /// argument per value.
+    #[serde(default)]
+    pub append_env_each: BTreeMap<String, String>,
     /// Keep only the first of repeated `-l<name>` arguments.
     #[serde(default)]
     pub dedupe_libs: bool,
@@ -315,11 +319,21 @@ pub fn rewrite_env(
         out.args.splice(0..0, front);
     }
     for rule in &rules {
-        let from_env = rule.append_env.iter().filter_map(|(var, template)| {
-            env(var)
-                .filter(|v| !v.is_empty())
-                .map(|v| template.replace("{}", &v))
-        });
+        let from_env = rule
+            .append_env
+            .iter()
+            .filter_map(|(var, template)| {
+                env(var)
+                    .filter(|v| !v.is_empty())
+                    .map(|v| template.replace("{}", &v))
+            })
+            .chain(rule.append_env_each.iter().flat_map(|(var, template)| {
+                env(var)
+                    .unwrap_or_default()
+                    .split_whitespace()
+                    .map(|v| template.replace("{}", v))
+                    .collect::<Vec<_>>()
+            }));
         for extra in rule.append.iter().cloned().chain(from_env) {
             if !out.args.contains(&extra) {
                 out.args.push(extra.clone());
@@ -899,6 +913,45 @@ mod tests {
         );
     }
 
+    fn prefix_mapped(target: &str, map: &str) -> Rewritten {
+        let table = Table::load();
+        let t = table.target(target).unwrap();
+        let rules = table.rules_for(t);
+        let env = |k: &str| (k == "NIXCROSS_PREFIX_MAP").then(|| map.to_string());
+        rewrite_env(
+            &["-c".to_string(), "a.c".to_string()],
+            &rules,
+            Role::Cc,
+            &env,
+        )
+    }
+
+    #[test]
+    fn c_code_gets_the_same_path_maps_as_rustc_so_file_names_no_build_machine_path() {
+        // aws-lc's and OpenSSL's error macros expand __FILE__ to the crate's path in
+        // cargo's registry (or Nix's vendor dir); rustc's --remap-path-prefix misses it.
+        for t in [MUSL, WIN, MAC, "aarch64-linux-android"] {
+            let out =
+                prefix_mapped(t, "/home/u/.cargo=/cargo  /nix/store/x-vendor=/nix-sources").args;
+            let maps: Vec<&String> = out
+                .iter()
+                .filter(|a| a.starts_with("-ffile-prefix-map="))
+                .collect();
+            assert_eq!(
+                maps,
+                [
+                    "-ffile-prefix-map=/home/u/.cargo=/cargo",
+                    "-ffile-prefix-map=/nix/store/x-vendor=/nix-sources"
+                ],
+                "{t}: {out:?}"
+            );
+        }
+        assert!(!prefix_mapped(MUSL, "")
+            .args
+            .iter()
+            .any(|a| a.contains("prefix-map")));
+    }
+
     #[test]
     fn windows_objects_carry_no_codeview_command_line_unless_asked_for_debug_info() {
         // zig cc writes CodeView (with the compiler's command line: zig's path, the build
@@ -978,6 +1031,13 @@ mod tests {
         for (t, role, input) in covered {
             ids.extend(fired(t, role, &input));
         }
+        // Rules that act only when a variable is set.
+        ids.extend(
+            prefix_mapped(MUSL, "/c=/cargo")
+                .fired
+                .into_iter()
+                .map(|f| f.rule),
+        );
         let table = Table::load();
         for rule in table.rule_sets.values().flatten() {
             assert!(

@@ -98,6 +98,8 @@ pub fn variables(
     }
     if let Some(home) = &opts.cargo_home {
         rustflags.push(format!("--remap-path-prefix={home}=/cargo"));
+        // The same map for C code (__FILE__), through the wrapper's c-file-prefix-map rule.
+        vars.push(("NIXCROSS_PREFIX_MAP".to_string(), format!("{home}=/cargo")));
     }
     if !rustflags.is_empty() {
         vars.push((format!("{prefix}RUSTFLAGS"), rustflags.join(" ")));
