@@ -79,6 +79,10 @@
       echo "nixcross: no programs or libraries were installed in $out/bin or $out/lib for ${target}${noOutputHint}" >&2
       exit 1
     fi
+    # Build tools' store paths baked into outputs (OpenSSL's "compiler:" string names the
+    # nixcross cc link) would make them runtime dependencies: their hashes become e's, as
+    # remove-references-to does, with a Mach-O's ad-hoc signature renewed.
+    nixcross scrub --store-path ${nixcross} --store-path ${zig} "''${outputs[@]}"
     ${plan.checkCommand} "''${outputs[@]}"
   '';
   common =

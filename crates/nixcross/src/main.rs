@@ -108,6 +108,15 @@ enum Command {
         #[arg(long = "profile", default_values_t = ["release".to_string()])]
         profiles: Vec<String>,
     },
+    /// Remove references to store paths from built files (their hash becomes eeee…, as
+    /// nixpkgs' remove-references-to does), renewing an ad-hoc Mach-O signature.
+    Scrub {
+        /// A store path (/nix/store/<hash>-name) the files must not refer to; repeatable.
+        #[arg(long = "store-path", required = true)]
+        store_paths: Vec<String>,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
     /// Check built programs and libraries against their platform's contract: format,
     /// architecture, linkage, libraries loaded, code signature, library names and
     /// exports, Android's 16 KB alignment, and no build-machine paths ($HOME,
@@ -359,6 +368,23 @@ fn subcommand(table: &Table, cli: Cli) -> Result<i32, Error> {
             profiles,
         } => {
             prewarm::prewarm(table, &target, &out, &profiles, &wrap::process_env)?;
+            Ok(0)
+        }
+        Command::Scrub { store_paths, files } => {
+            for (file, s) in tools::scrub::scrub_files(&files, &store_paths)? {
+                if s.replaced > 0 {
+                    println!(
+                        "scrubbed: {file}: {} reference{}{}",
+                        s.replaced,
+                        if s.replaced == 1 { "" } else { "s" },
+                        if s.resealed_pages > 0 {
+                            format!(", {} signed pages re-hashed", s.resealed_pages)
+                        } else {
+                            String::new()
+                        }
+                    );
+                }
+            }
             Ok(0)
         }
         Command::Check {

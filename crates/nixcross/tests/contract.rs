@@ -402,3 +402,142 @@ fn build_machine_paths_fail_the_check_unless_allowed() {
         "{out}"
     );
 }
+
+/// A store path baked into a signed arm64 program (as OpenSSL bakes its compiler's path):
+/// check refuses it, scrub turns its hash into e's and renews the page hashes, and the
+/// program then passes, signature included; a universal file's slices likewise; ELF needs
+/// no signature work. rcodesign, where installed, must agree.
+#[test]
+#[ignore = "needs zig: set NIXCROSS_ZIG and pass --include-ignored"]
+fn scrub_removes_store_references_and_keeps_the_macos_signature_valid() {
+    let (dir, home) = setup();
+    let d = dir.path();
+    let store = "/nix/store/0c8mlzmx8r4yvzj1jm3nnd7yaj7zh6wv-nixcross-0.1.0";
+    fs::write(
+        d.join("baked.c"),
+        format!("__attribute__((used)) const char baked[] = \"compiler: {store}/libexec/nixcross/nixcross-cc -O2\";\nint main(int argc, char **argv) {{ (void)argv; return baked[argc]; }}\n"),
+    )
+    .unwrap();
+    for (zt, out) in [
+        ("aarch64-macos.11.0", "arm64"),
+        ("x86_64-macos.10.12", "x64"),
+    ] {
+        zig(d, &["cc", "-target", zt, "-O2", "-o", out, "baked.c"]);
+    }
+    zig(
+        d,
+        &[
+            "cc",
+            "-target",
+            "x86_64-linux-musl",
+            "-O2",
+            "-static",
+            "-o",
+            "elf",
+            "baked.c",
+        ],
+    );
+    // nixcross universal2 refuses unscrubbed inputs, so the universal file comes from
+    // llvm-lipo (Debian's llvm names it llvm-lipo-<version>).
+    let lipo = std::iter::once("llvm-lipo".to_string())
+        .chain((14..=22).rev().map(|v| format!("llvm-lipo-{v}")))
+        .find(|n| {
+            Command::new(n)
+                .arg("-version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+        .expect("llvm-lipo is needed for this test: apt-get install llvm");
+    let uni = Command::new(lipo)
+        .arg("-create")
+        .arg(d.join("x64"))
+        .arg(d.join("arm64"))
+        .arg("-output")
+        .arg(d.join("fat"))
+        .output()
+        .unwrap();
+    assert!(uni.status.success(), "{uni:?}");
+    let cases = [
+        ("aarch64-apple-darwin", "arm64"),
+        ("universal2-apple-darwin", "fat"),
+        ("x86_64-unknown-linux-musl", "elf"),
+    ];
+    for (target, file) in cases {
+        let (ok, out) = check(target, &home, &[], &[&d.join(file)]);
+        assert!(
+            !ok && out.contains("0c8mlzmx8r4yvzj1jm3nnd7yaj7zh6wv-nixcross"),
+            "{target}: {out}"
+        );
+    }
+    let mut files: Vec<PathBuf> = cases.iter().map(|(_, f)| d.join(f)).collect();
+    files.push(d.join("lib.c")); // nothing to scrub: left alone
+    let before_lib = fs::read(d.join("lib.c")).unwrap();
+    let out = Command::new(NIXCROSS)
+        .arg("scrub")
+        .args(["--store-path", store])
+        .args(&files)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        said.contains(&format!(
+            "scrubbed: {}: 1 reference, ",
+            d.join("arm64").display()
+        )),
+        "{said}"
+    );
+    assert!(said.contains("signed pages re-hashed"), "{said}");
+    assert_eq!(fs::read(d.join("lib.c")).unwrap(), before_lib);
+    for (target, file) in cases {
+        let (ok, out) = check(target, &home, &[], &[&d.join(file)]);
+        assert!(ok, "{target}: {out}");
+        let data = fs::read(d.join(file)).unwrap();
+        let scrubbed: &[u8] = b"/nix/store/eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee-nixcross-";
+        assert!(
+            data.windows(scrubbed.len()).any(|w| w == scrubbed),
+            "{target}"
+        );
+        if target.contains("apple") {
+            assert!(out.contains("pages verified"), "{target}: {out}");
+        }
+    }
+    // rcodesign, where installed: an ad-hoc signature has no CMS blob, which it reports
+    // (as for every zig link); any other problem (a digest mismatch) fails.
+    if let Ok(r) = Command::new("rcodesign")
+        .arg("verify")
+        .arg(d.join("arm64"))
+        .output()
+    {
+        let text =
+            String::from_utf8_lossy(&r.stderr).into_owned() + &String::from_utf8_lossy(&r.stdout);
+        let other: Vec<&str> = text
+            .lines()
+            .filter(|l| !l.starts_with("(the verify command is known to be buggy"))
+            .filter(|l| {
+                !matches!(
+                    *l,
+                    "no cryptographic signature present"
+                        | "Error: problems reported during verification"
+                )
+            })
+            .filter(|l| !l.trim().is_empty())
+            .collect();
+        assert!(other.is_empty(), "rcodesign: {text}");
+    }
+    // Control: the same scrubbed program with one byte of a signed page changed fails.
+    let mut tampered = fs::read(d.join("arm64")).unwrap();
+    let at = tampered.windows(9).position(|w| w == b"compiler:").unwrap();
+    tampered[at] = b'C';
+    fs::write(d.join("tampered"), &tampered).unwrap();
+    let (ok, out) = check("aarch64-apple-darwin", &home, &[], &[&d.join("tampered")]);
+    assert!(!ok && out.contains("does not match its hash"), "{out}");
+    // A bad store path is refused before any file is touched.
+    let bad = Command::new(NIXCROSS)
+        .args(["scrub", "--store-path", "/tmp/x"])
+        .arg(d.join("arm64"))
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("is not a store path"));
+}

@@ -387,6 +387,10 @@
       (check "${label}: the output check (${checkCommand}) is in the main derivation's postFixup" (
         hasInfix checkCommand (main.drvAttrs.postFixup or "")
       ) "postFixup: ${show (main.drvAttrs.postFixup or null)}")
+      (check "${label}: the nixcross and zig store paths are scrubbed from the outputs before the check" (
+        hasInfix "nixcross scrub --store-path ${nc.nixcross} --store-path ${pkgs.zig}" (main.drvAttrs.postFixup or "")
+        && lib.hasInfix "nixcross scrub" (builtins.head (lib.splitString checkCommand (main.drvAttrs.postFixup or "")))
+      ) "postFixup: ${show (main.drvAttrs.postFixup or null)}")
       (check "${label}: no output check in the dependency-only derivation ${deps.name}" (!(builtins.any (v: hasInfix "nixcross check" v) (builtins.attrValues (stringAttrs deps)))) "attributes with it: ${
         show (builtins.attrNames (lib.filterAttrs (_: v: hasInfix "nixcross check" v) (stringAttrs deps)))
       }")

@@ -11,5 +11,6 @@ pub mod inspect;
 pub mod leaks;
 pub mod prewarm;
 pub mod report;
+pub mod scrub;
 pub mod staticlib;
 pub mod universal;
