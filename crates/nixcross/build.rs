@@ -143,6 +143,9 @@ fn rule(v: &Value) -> String {
         "append_env",
         "append_env_each",
         "dedupe_libs",
+        "only_when_linking",
+        "when_any",
+        "unless_prefix_any",
     ];
     for k in r.keys() {
         assert!(
@@ -152,7 +155,7 @@ fn rule(v: &Value) -> String {
     }
     let roles: Vec<String> = r["roles"].as_array().unwrap().iter().map(role).collect();
     format!(
-        "Rule {{ id: {}, why: {}, roles: vec![{}], matcher: {}, action: {}, append: {}, prepend: {}, append_env: {}, append_env_each: {}, dedupe_libs: {} }}",
+        "Rule {{ id: {}, why: {}, roles: vec![{}], matcher: {}, action: {}, append: {}, prepend: {}, append_env: {}, append_env_each: {}, dedupe_libs: {}, only_when_linking: {}, when_any: {}, unless_prefix_any: {} }}",
         string(&r["id"]),
         string(&r["why"]),
         roles.join(", "),
@@ -163,6 +166,9 @@ fn rule(v: &Value) -> String {
         map(r.get("append_env"), string),
         map(r.get("append_env_each"), string),
         r.get("dedupe_libs").and_then(Value::as_bool).unwrap_or(false),
+        r.get("only_when_linking").and_then(Value::as_bool).unwrap_or(false),
+        strings(r.get("when_any")),
+        strings(r.get("unless_prefix_any")),
     )
 }
 

@@ -195,6 +195,53 @@ pub struct Rule {
     /// Keep only the first of repeated `-l<name>` arguments.
     #[serde(default)]
     pub dedupe_libs: bool,
+    /// The appended and prepended arguments only for a call that links: always for the
+    /// linker, for cc and c++ when none of -c, -S, -E asks for less (a C program linked
+    /// through nixcross gets what rustc's links get; a compile gets no linker flags,
+    /// which clang would warn about).
+    #[serde(default)]
+    pub only_when_linking: bool,
+    /// And only when one of these arguments is present (`-dynamiclib`).
+    #[serde(default)]
+    pub when_any: Vec<String>,
+    /// And not when an argument starts with one of these (the caller's own `-install_name`).
+    #[serde(default)]
+    pub unless_prefix_any: Vec<String>,
+}
+
+/// Whether a cc/c++/linker call links (a compile-only call has -c, -S or -E).
+pub fn links(args: &[String], role: Role) -> bool {
+    role == Role::Linker
+        || (matches!(role, Role::Cc | Role::Cxx)
+            && !args
+                .iter()
+                .any(|a| matches!(a.as_str(), "-c" | "-S" | "-E")))
+}
+
+impl Rule {
+    /// Whether this rule's appended/prepended arguments belong in this call.
+    fn adds_to(&self, args: &[String], role: Role) -> bool {
+        (!self.only_when_linking || links(args, role))
+            && (self.when_any.is_empty() || args.iter().any(|a| self.when_any.contains(a)))
+            && !args.iter().any(|a| {
+                self.unless_prefix_any
+                    .iter()
+                    .any(|p| a.starts_with(p.as_str()))
+            })
+    }
+}
+
+/// `{output_file_name}` in an added argument: the file name of `-o`'s value.
+fn fill_output(template: &str, args: &[String]) -> Option<String> {
+    if !template.contains("{output_file_name}") {
+        return Some(template.to_string());
+    }
+    let out = args
+        .iter()
+        .position(|a| a == "-o")
+        .and_then(|i| args.get(i + 1))?;
+    let name = out.rsplit('/').next().unwrap_or(out);
+    Some(template.replace("{output_file_name}", name))
 }
 
 /// What one rule did to one argument, for NIXCROSS_VERBOSE and for tests.
@@ -302,7 +349,12 @@ pub fn rewrite_env(
         }
     }
     let mut front = Vec::new();
-    for rule in &rules {
+    let adding: Vec<&Rule> = rules
+        .iter()
+        .copied()
+        .filter(|r| r.adds_to(&out.args, role))
+        .collect();
+    for rule in &adding {
         for extra in &rule.prepend {
             if !out.args.contains(extra) && !front.contains(extra) {
                 front.push(extra.clone());
@@ -318,7 +370,7 @@ pub fn rewrite_env(
     if !front.is_empty() {
         out.args.splice(0..0, front);
     }
-    for rule in &rules {
+    for rule in &adding {
         let from_env = rule
             .append_env
             .iter()
@@ -334,7 +386,12 @@ pub fn rewrite_env(
                     .map(|v| template.replace("{}", v))
                     .collect::<Vec<_>>()
             }));
-        for extra in rule.append.iter().cloned().chain(from_env) {
+        let appended: Vec<String> = rule
+            .append
+            .iter()
+            .filter_map(|a| fill_output(a, &out.args))
+            .collect();
+        for extra in appended.into_iter().chain(from_env) {
             if !out.args.contains(&extra) {
                 out.args.push(extra.clone());
                 out.fired.push(Fired {
@@ -953,6 +1010,77 @@ mod tests {
     }
 
     #[test]
+    fn a_macos_dylib_gets_an_rpath_install_name_not_the_build_path() {
+        // rustc passes no -install_name for a cdylib; the linker would record the
+        // absolute output path (a build-machine path) as the dylib's name.
+        let out = args(
+            MAC,
+            Role::Linker,
+            &["-dynamiclib", "a.o", "-o", "/t/release/deps/libfoo.dylib"],
+        );
+        assert!(
+            out.contains(&"-Wl,-install_name,@rpath/libfoo.dylib".to_string()),
+            "{out:?}"
+        );
+        // The caller's own install name wins; a program gets none; a C link of a dylib
+        // through cc gets one too.
+        for own in [
+            &["-install_name", "@loader_path/libfoo.dylib"][..],
+            &["-Wl,-install_name,/usr/local/lib/libfoo.dylib"],
+        ] {
+            let mut input = vec!["-dynamiclib", "a.o", "-o", "libfoo.dylib"];
+            input.extend_from_slice(own);
+            assert!(
+                !args(MAC, Role::Linker, &input)
+                    .iter()
+                    .any(|a| a.contains("@rpath/libfoo")),
+                "{own:?}"
+            );
+        }
+        assert!(!args(MAC, Role::Linker, &["a.o", "-o", "prog"])
+            .iter()
+            .any(|a| a.contains("install_name")));
+        assert!(
+            args(MAC, Role::Cc, &["-shared", "a.c", "-o", "libbar.dylib"])
+                .contains(&"-Wl,-install_name,@rpath/libbar.dylib".to_string())
+        );
+        assert!(!args(MAC, Role::Cc, &["-shared", "-c", "a.c"])
+            .iter()
+            .any(|a| a.contains("install_name")));
+    }
+
+    #[test]
+    fn c_programs_linked_through_cc_get_the_link_fixes_rustcs_links_get_and_compiles_do_not() {
+        // -Wl,-S (macOS stabs) and -Wl,-Brepro (PE time stamp) on a cc link, not on -c
+        // (clang would warn about an unused linker flag).
+        assert!(args(MAC, Role::Cc, &["main.c", "-o", "main"]).contains(&"-Wl,-S".to_string()));
+        assert!(!args(MAC, Role::Cc, &["-c", "main.c"]).contains(&"-Wl,-S".to_string()));
+        assert!(!args(MAC, Role::Cxx, &["-E", "main.cc"]).contains(&"-Wl,-S".to_string()));
+        assert!(
+            args(WIN, Role::Cc, &["main.c", "-o", "main.exe"]).contains(&"-Wl,-Brepro".to_string())
+        );
+        assert!(!args(WIN, Role::Cc, &["-S", "main.c"]).contains(&"-Wl,-Brepro".to_string()));
+        // A C program linking a windows-gnu Rust staticlib needs the unwinder rustc's
+        // --print native-static-libs leaves out.
+        for t in [WIN, WIN_ARM] {
+            let out = args(
+                t,
+                Role::Cc,
+                &["host.c", "libfoo.a", "-lkernel32", "-o", "host.exe"],
+            );
+            assert_eq!(
+                out.iter().filter(|a| *a == "-lunwind").count(),
+                1,
+                "{t}: {out:?}"
+            );
+            assert!(!args(t, Role::Cc, &["-c", "host.c"]).contains(&"-lunwind".to_string()));
+        }
+        assert!(links(&["-o".into(), "x".into()], Role::Cc));
+        assert!(links(&["-c".into()], Role::Linker));
+        assert!(!links(&["-c".into()], Role::Ar));
+    }
+
+    #[test]
     fn windows_objects_carry_no_codeview_command_line_unless_asked_for_debug_info() {
         // zig cc writes CodeView (with the compiler's command line: zig's path, the build
         // directory) into Windows objects even without -g; a staticlib would ship them.
@@ -1014,6 +1142,12 @@ mod tests {
             ),
             (WIN, Role::Dlltool, vec!["-f", "--64"]),
             (WIN, Role::Cc, vec!["-c", "a.c"]),
+            (WIN, Role::Cc, vec!["main.o", "libfoo.a", "-o", "main.exe"]),
+            (
+                MAC,
+                Role::Linker,
+                vec!["-dynamiclib", "a.o", "-o", "/t/deps/libfoo.dylib"],
+            ),
             (
                 MAC,
                 Role::Linker,
