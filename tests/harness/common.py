@@ -40,6 +40,18 @@ FIXTURES = {
     "tls-connector": ("tests/corpus", "more", []),
     "sysinfo-memory": ("tests/corpus", "more", []),
     "hello-cross": ("templates/default", "template", ALL),
+    # Libraries (see LIBRARIES): a library-only crate, and a binary with a cdylib. Not
+    # rebuilt by repro.py: their links are the same zig links as the programs' (a shared
+    # link adds no input that differs between builds), and CI time is kept for the rest.
+    "c-abi-lib": ("tests/corpus", "libs", []),
+    "bin-and-cdylib": ("tests/corpus", "libs", []),
+}
+
+# Library fixtures: name -> (the library's crate name (file names), the crate types it
+# builds, whether it has a binary, whether the C host programs in <crate>/hosts load it).
+LIBRARIES = {
+    "c-abi-lib": ("c_abi_lib", ["cdylib", "staticlib"], False, True),
+    "bin-and-cdylib": ("bin_and_cdylib", ["cdylib"], True, False),
 }
 
 

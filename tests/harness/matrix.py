@@ -19,7 +19,8 @@ import sys
 import time
 from pathlib import Path
 
-from common import EXPECTED_FAILURES, FIXTURES, RCODESIGN_EXPECTED, TABLE, TARGETS, Results, groups
+import libraries
+from common import EXPECTED_FAILURES, FIXTURES, LIBRARIES, RCODESIGN_EXPECTED, TABLE, TARGETS, Results, groups
 
 ROOT = Path(__file__).resolve().parents[2]
 # Fixture -> the cargo workspace that holds it.
@@ -33,6 +34,9 @@ FRAMEWORK_FIXTURES = {
     "tls-connector": ["Security.framework", "CoreFoundation.framework"],
     "sysinfo-memory": ["IOKit.framework", "CoreFoundation.framework", "libobjc.tbd"],
 }
+
+# Fixtures that build no program (library only).
+NO_BINARY = {name for name, (_, _, has_bin, _) in LIBRARIES.items() if not has_bin}
 
 DEBIAN_RUSTC = "/usr/bin/rustc"
 DEBIAN_CARGO = "/usr/bin/cargo"
@@ -122,7 +126,11 @@ def runner_for(args, target):
     if target == "x86_64-pc-windows-gnu":
         w = shutil.which("wine") or shutil.which("wine64")
         return [w] if w else None
-    return None  # darwin and aarch64 windows: checked by format only
+    if target == "aarch64-pc-windows-gnullvm" and getattr(args, "wine_arm64_root", None):
+        # Debian's arm64 wine under qemu-aarch64, from a root of downloaded packages.
+        return ["bash", str(ROOT / "tests/harness/wine-arm64.sh"), "run", str(args.wine_arm64_root),
+                str(args.work / "wineprefix-arm64")]
+    return None  # darwin: checked by format only
 
 
 def wine_env(args):
@@ -133,15 +141,15 @@ def wine_env(args):
     return env
 
 
-def build_wine_shim(args):
+def build_wine_shim(args, arch="x86_64"):
     """bcryptprimitives.dll for wine 8, built with zig directly (not through nixcross,
     so the harness does not depend on the code it tests)."""
-    dll = args.work / "wine-shim" / "bcryptprimitives.dll"
+    dll = args.work / f"wine-shim-{arch}" / "bcryptprimitives.dll"
     if dll.exists():
         return dll
     dll.parent.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, ZIG_GLOBAL_CACHE_DIR=str(args.work / "zig-cache"), ZIG_LOCAL_CACHE_DIR=str(args.work / "zig-cache"))
-    out = run([args.zig, "cc", "-target", "x86_64-windows-gnu", "-shared", "-O2", "-o", str(dll),
+    out = run([args.zig, "cc", "-target", f"{arch}-windows-gnu", "-shared", "-O2", "-o", str(dll),
                str(ROOT / "tests/harness/wine/bcryptprimitives.c"), "-ladvapi32"], env=env)
     if out.returncode != 0:
         raise SystemExit(f"building the wine shim failed:\n{out.stdout}")
@@ -161,7 +169,14 @@ def native_reference(args, results):
                     for workspace, members in by_workspace(args.binaries)])
     (args.work / "logs" / "native.cargo.log").write_text(out.stdout)
     expected = {}
+    if "c-abi-lib" in args.binaries:
+        line = libraries.native_host_line(args.work, log)
+        results.add("native/c-abi-lib", line is not None, line or "the native C host did not load the native cdylib")
+        if line:
+            expected["c-abi-lib"] = line
     for b in args.binaries:
+        if b in NO_BINARY:
+            continue
         exe = args.work / "native-target" / "release" / b
         r = run([str(exe)], separate_stderr=True) if exe.exists() else None
         if r is None or r.returncode != 0 or not r.stdout.strip():
@@ -202,14 +217,55 @@ def tamper_controls(args, results):
                     "rcodesign reports the digest mismatch" if problems else "rcodesign passed a modified binary")
 
 
+# openssl-src configures OpenSSL with --prefix=$OUT_DIR/openssl-build/install, and OpenSSL
+# bakes that path into ENGINESDIR and MODULESDIR: an upstream limitation. nixcross check
+# must report it; the cell then passes only if that prefix is the sole leaked path.
+OPENSSL_PREFIX = "/openssl-build/install"
+
+
+def check_file(args, target, name, path):
+    """nixcross check on one output, with the matrix's work directory (which holds the
+    target dir) as a build path that must not appear: (ok, summary or failure text)."""
+    cmd = [str(args.nixcross), "check", "--target", target, "--forbid-path", str(args.work)]
+    chk = run(cmd + [str(path)])
+    if chk.returncode == 0:
+        return True, chk.stdout.strip().split(": ", 2)[-1]
+    leaked = [l for l in chk.stdout.splitlines() if "contains build-machine paths" in l]
+    if leaked and OPENSSL_PREFIX in leaked[0] and len(chk.stdout.strip().splitlines()) == 1:
+        allow = str(args.work / "target" / target / "release" / "build")
+        again = run(cmd + ["--allow-path", allow, str(path)])
+        if again.returncode == 0 and all(OPENSSL_PREFIX in p for p in leaked[0].split("'")[1::2]):
+            return True, (again.stdout.strip().split(": ", 2)[-1]
+                          + "; upstream limitation: openssl-src's install prefix in ENGINESDIR/MODULESDIR, reported by check")
+    return False, "nixcross check failed\n" + tail(chk.stdout)
+
+
+def run_exe(args, target, exe, argv=()):
+    """(runner available, exit code, last line) of a program of `target`."""
+    runner = runner_for(args, target)
+    if runner is None:
+        return False, None, ""
+    env = None
+    if target == "x86_64-pc-windows-gnu":
+        env = wine_env(args)
+        shutil.copy(args.wine_shim, exe.parent / "bcryptprimitives.dll")
+    elif target == "aarch64-pc-windows-gnullvm":
+        env = dict(os.environ, WINE_ARM64_DLLS=str(args.wine_shim_arm64))
+    r = run(runner + [str(exe)] + list(argv), env=env, timeout=300, separate_stderr=True, cwd=str(exe.parent))
+    lines = (r.stdout or "").replace("\r", "").strip().splitlines()
+    line = lines[-1] if lines else ""
+    if r.returncode != 0:
+        line = f"{line}\n" + tail((r.stdout or "") + (r.stderr or ""))
+    return True, r.returncode, line
+
+
 def check_and_run(args, results, target, binary, expected, label=None):
     name = f"{label or target}/{binary}"
     exe = exe_path(args, target, binary)
-    chk = run([str(args.nixcross), "check", "--target", target, str(exe)])
-    if chk.returncode != 0:
-        results.add(name, False, "header check failed\n" + tail(chk.stdout))
+    ok, summary = check_file(args, target, name, exe)
+    if not ok:
+        results.add(name, False, summary)
         return
-    summary = chk.stdout.strip().split(": ", 2)[-1]
     if target == "aarch64-apple-darwin" and args.rcodesign:
         problems = rcodesign_problems(args, exe)
         if problems:
@@ -225,19 +281,12 @@ def check_and_run(args, results, target, binary, expected, label=None):
             results.add(name, False, f"stub imports check: {why}\n" + tail(imp.stdout))
             return
         summary += "; stub imports: " + imp.stdout.strip().split(": ", 2)[-1]
-    runner = runner_for(args, target)
-    if runner is None:
+    ran, code, line = run_exe(args, target, exe)
+    if not ran:
         results.add(name, True, f"{summary} (not run: no runner for {target} on Linux)")
         return
-    env = None
-    if "windows" in target:
-        env = wine_env(args)
-        shutil.copy(args.wine_shim, exe.parent / "bcryptprimitives.dll")
-    r = run(runner + [str(exe)], env=env, timeout=300, separate_stderr=True)
-    line = (r.stdout or "").replace("\r", "").strip().splitlines()
-    line = line[-1] if line else ""
-    if r.returncode != 0:
-        results.add(name, False, f"exit {r.returncode}\n" + tail(r.stdout + r.stderr))
+    if code != 0:
+        results.add(name, False, f"exit {code}: {line}")
     elif binary not in expected:
         results.add(name, False, f"ran ('{line}') but there is no native line to compare with")
     elif line != expected[binary]:
@@ -260,7 +309,13 @@ def matrix(args, results, expected):
             results.add(f"{target}/no-xcrun-warning", not warned,
                         "rustc ran no xcrun (SDKROOT is nixcross's empty SDK dir)" if not warned
                         else "rustc still looks for an Apple SDK:\n" + "\n".join(warned[:3]))
+        cc_env = cargo_env(args, [target], full)
+        libraries.check(args, results, target, out.stdout, expected.get("c-abi-lib"), cc_env,
+                        lambda exe, argv: run_exe(args, target, exe, argv),
+                        lambda name, path: check_file(args, target, name, path))
         for b in args.binaries:
+            if b in NO_BINARY:
+                continue
             reason = EXPECTED_FAILURES.get((target, b))
             if reason is not None:
                 ok = reason in out.stdout and not exe_path(args, target, b).exists()
@@ -326,6 +381,19 @@ def main():
     started = time.time()
     if "x86_64-pc-windows-gnu" in args.targets:
         args.wine_shim = build_wine_shim(args)
+    if "aarch64-pc-windows-gnullvm" in args.targets:
+        # arm64 wine under qemu: set up once (downloads ~30 MB of Debian packages). If it
+        # cannot be, the aarch64 Windows cells are format-checked only and this fails.
+        root = args.work / "wine-arm64-root"
+        t0 = time.time()
+        setup = run(["bash", str(ROOT / "tests/harness/wine-arm64.sh"), "setup", str(root)])
+        ok = setup.returncode == 0
+        results.add("aarch64-pc-windows-gnullvm/arm64-wine-setup", ok,
+                    f"Debian's arm64 wine under qemu-aarch64 ready in {time.time() - t0:.0f}s" if ok
+                    else "setting up arm64 wine failed: aarch64 Windows programs are not run\n" + tail(setup.stdout))
+        if ok:
+            args.wine_arm64_root = root
+            args.wine_shim_arm64 = build_wine_shim(args, "aarch64")
     expected = native_reference(args, results)
     matrix(args, results, expected)
     if "aarch64-apple-darwin" in args.targets:

@@ -43,13 +43,16 @@ SECURITY_MIRROR=${WINE_ARM64_SECURITY_MIRROR:-http://deb.debian.org/debian-secur
 
 # Pinned package names (versions: whatever the mirror's bookworm/-updates/-security has).
 # wine64 + libwine and the libraries their console path links: ntdll.so needs libunwind8
-# (-> liblzma5); freetype only silences "Wine cannot find the FreeType font library".
-PACKAGES="wine64 libwine libc6 libgcc-s1 gcc-12-base libunwind8 liblzma5 libfreetype6 libpng16-16 libbrotli1 zlib1g"
+# (-> liblzma5). libfreetype6 is left out on purpose: with FreeType but no fonts (fonts-wine
+# is only a Recommends) prefix creation breaks: explorer.exe /desktop fails and is respawned
+# endlessly (hundreds of qemu processes within a minute). Without it wine prints the
+# harmless "Wine cannot find the FreeType font library" on stderr.
+PACKAGES="wine64 libwine libc6 libgcc-s1 gcc-12-base libunwind8 liblzma5"
 # libwine Depends deliberately left out: each is linked only by a driver or multimedia
 # module (winex11, winealsa, winepulse, winegstreamer, wineusb, gphoto2, capi2032, opencl,
 # wpcap, ...) that a console program never loads. Setup fails if libwine gains a Depends
 # that is in neither list.
-LIBWINE_SKIPPED="libfontconfig1 libasound2 libcapi20-3 libglib2.0-0 libgphoto2-6 libgphoto2-port12 libgstreamer-plugins-base1.0-0 libgstreamer1.0-0 libpcap0.8 libpulse0 libudev1 libusb-1.0-0 libx11-6 libxext6 ocl-icd-libopencl1 libopencl1 libopencl-1.2-1 libz-mingw-w64"
+LIBWINE_SKIPPED="libfreetype6 libfontconfig1 libasound2 libcapi20-3 libglib2.0-0 libgphoto2-6 libgphoto2-port12 libgstreamer-plugins-base1.0-0 libgstreamer1.0-0 libpcap0.8 libpulse0 libudev1 libusb-1.0-0 libx11-6 libxext6 ocl-icd-libopencl1 libopencl1 libopencl-1.2-1 libz-mingw-w64"
 
 die() { echo "wine-arm64: error: $*" >&2; exit 1; }
 say() { echo "wine-arm64: $*" >&2; }
@@ -235,9 +238,9 @@ cmd_run() {
     flock 9
     if [ ! -f "$prefix/system.reg" ]; then
         t0=$(now)
-        "${wine[@]}" wineboot -i </dev/null >"$prefix/.wine-arm64-wineboot.log" 2>&1 ||
+        "${wine[@]}" wineboot -i </dev/null >"$prefix/.wine-arm64-wineboot.log" 2>&1 9>&- ||
             { cat "$prefix/.wine-arm64-wineboot.log" >&2; die "creating the wine prefix $prefix failed"; }
-        "$WINESERVER" -w || true
+        "$WINESERVER" -w 9>&- || true
         [ -f "$prefix/system.reg" ] || { cat "$prefix/.wine-arm64-wineboot.log" >&2; die "wineboot did not create $prefix"; }
         say "prefix $prefix created in $(since "$t0")s"
     fi
@@ -252,8 +255,8 @@ cmd_run() {
     # Start the wineserver and wine's system processes (services.exe, explorer.exe, ...)
     # detached from our stdout/stderr: started by EXE they would inherit its pipes and keep
     # a caller that reads them waiting until they exit.
-    "$WINESERVER" -p"${WINE_ARM64_PERSIST:-30}" </dev/null >/dev/null 2>&1 || true
-    "${wine[@]}" wineboot </dev/null >/dev/null 2>&1 || true
+    "$WINESERVER" -p"${WINE_ARM64_PERSIST:-30}" </dev/null >/dev/null 2>&1 9>&- || true
+    "${wine[@]}" wineboot </dev/null >/dev/null 2>&1 9>&- || true
     flock -u 9
     exec 9>&-
     exec "${wine[@]}" "$exe" "$@"
