@@ -8,7 +8,8 @@
 #
 # Needs: a Rust toolchain (cargo, clippy, rustfmt), zig (NIXCROSS_ZIG, or pip's ziglang),
 # nix-instantiate, and for the matrix Debian's rustc-web/cargo-web/rust-web-src,
-# qemu-user-static and wine. .ci/run installs all of them.
+# qemu-user-static and wine, and cmake, nasm, pkg-config and libclang for build scripts' tools.
+# .ci/run installs all of them.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD

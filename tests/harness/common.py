@@ -40,6 +40,12 @@ FIXTURES = {
     "tls-connector": ("tests/corpus", "more", []),
     "sysinfo-memory": ("tests/corpus", "more", []),
     "hello-cross": ("templates/default", "template", ALL),
+    # Build scripts' own tools (issue 13): CMake through the cmake crate, bindgen over the
+    # C library's headers, aws-lc (NASM on x86_64 Windows). Not rebuilt by repro.py: their
+    # C code reaches zig through the same cc-rs/cc paths as ring-digest's and date-stamp's.
+    "cmake-lib": ("tests/corpus", "buildtools", []),
+    "bindgen-layout": ("tests/corpus", "buildtools", []),
+    "aws-lc-digest": ("tests/corpus", "buildtools", []),
     # Libraries (see LIBRARIES): a library-only crate, and a binary with a cdylib. Not
     # rebuilt by repro.py: their links are the same zig links as the programs' (a shared
     # link adds no input that differs between builds), and CI time is kept for the rest.

@@ -95,7 +95,12 @@ def host_cells(args, results, target, release, names, kinds, expected, cc_env, r
     for name, inputs, argv in builds:
         cell = f"{target}/c-abi-lib/{name}"
         exe = release / f"{name}{exe_suffix}"
-        cmd = [cc, "-O2", "-o", str(exe)] + [str(HOSTS / i) if i.endswith(".c") else i for i in inputs]
+        # Linked as a release build would be: ELF programs without debug info (zig's
+        # libunwind and the host's own DWARF name build directories, which check refuses;
+        # rustc's release links strip it the same way). Mach-O and PE links get theirs
+        # from nixcross's rules.
+        strip = ["-Wl,--strip-debug"] if TABLE["targets"][target]["output"]["format"] == "elf" else []
+        cmd = [cc, "-O2", "-o", str(exe)] + [str(HOSTS / i) if i.endswith(".c") else i for i in inputs] + strip
         p = subprocess.run(cmd, capture_output=True, text=True, env=cc_env, cwd=str(release))
         if p.returncode != 0:
             results.add(cell, False, "building the C host through nixcross failed:\n" + p.stdout + p.stderr)
