@@ -382,3 +382,78 @@ fn bundle_refuses_two_includes_with_one_name() {
     );
     assert!(!out.exists(), "nothing written");
 }
+
+/// `--role` and `--shell` are closed sets: `--help` lists them and a typo gets clap's own
+/// error naming the possible values. `nixcross run` accepts every role a link can have
+/// (the roles of the links `nixcross links` makes).
+#[test]
+fn role_and_shell_are_typed_and_every_link_role_can_be_run() {
+    let (code, help) = run(&["run", "--help"]);
+    assert_eq!(code, Some(0), "{help}");
+    let roles = [
+        "cc",
+        "c++",
+        "linker",
+        "ar",
+        "ranlib",
+        "dlltool",
+        "pkg-config",
+    ];
+    for r in roles {
+        assert!(
+            help.contains(r),
+            "run --help does not list role {r}:\n{help}"
+        );
+    }
+    let (code, err) = run(&[
+        "run",
+        "--target",
+        "x86_64-unknown-linux-musl",
+        "--role",
+        "linkr",
+        "--",
+        "x",
+    ]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("invalid value 'linkr'") && err.contains("possible values"),
+        "{err}"
+    );
+    let (code, err) = run(&[
+        "env",
+        "--target",
+        "x86_64-unknown-linux-musl",
+        "--shell",
+        "tcsh",
+    ]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("invalid value 'tcsh'")
+            && err.contains("sh")
+            && err.contains("fish")
+            && err.contains("json"),
+        "{err}"
+    );
+    // Every role suffix among the links is one `run --role` takes.
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(EXE)
+        .args(["links", "--dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    for e in std::fs::read_dir(dir.path()).unwrap() {
+        let name = e.unwrap().file_name().to_string_lossy().into_owned();
+        if !name.starts_with("nixcross-x86_64-pc-windows-gnu-") {
+            continue;
+        }
+        let role = name.trim_start_matches("nixcross-x86_64-pc-windows-gnu-");
+        if role.ends_with(".cmake") || role == "sysroot" {
+            continue;
+        }
+        assert!(
+            roles.contains(&role),
+            "link {name} has role {role}, which run --role does not list"
+        );
+    }
+}
