@@ -406,7 +406,7 @@ fn build_machine_paths_fail_the_check_unless_allowed() {
 /// A store path baked into a signed arm64 program (as OpenSSL bakes its compiler's path):
 /// check refuses it, scrub turns its hash into e's and renews the page hashes, and the
 /// program then passes, signature included; a universal file's slices likewise; ELF needs
-/// no signature work. rcodesign, where installed, must agree.
+/// no signature work. rcodesign must agree.
 #[test]
 #[ignore = "needs zig: set NIXCROSS_ZIG and pass --include-ignored"]
 fn scrub_removes_store_references_and_keeps_the_macos_signature_valid() {
@@ -502,13 +502,14 @@ fn scrub_removes_store_references_and_keeps_the_macos_signature_valid() {
             assert!(out.contains("pages verified"), "{target}: {out}");
         }
     }
-    // rcodesign, where installed: an ad-hoc signature has no CMS blob, which it reports
-    // (as for every zig link); any other problem (a digest mismatch) fails.
-    if let Ok(r) = Command::new("rcodesign")
-        .arg("verify")
-        .arg(d.join("arm64"))
-        .output()
+    // rcodesign (bash .ci/run installs it): an ad-hoc signature has no CMS blob, which it
+    // reports (as for every zig link); any other problem (a digest mismatch) fails.
     {
+        let r = Command::new("rcodesign")
+            .arg("verify")
+            .arg(d.join("arm64"))
+            .output()
+            .expect("rcodesign is needed for this test: cargo install apple-codesign --locked --version 0.29.0 --no-default-features");
         let text =
             String::from_utf8_lossy(&r.stderr).into_owned() + &String::from_utf8_lossy(&r.stdout);
         let other: Vec<&str> = text
