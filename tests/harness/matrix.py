@@ -12,6 +12,7 @@ line is "matrix: N passed, N failed".
 
 import argparse
 import json
+import re
 import os
 import shutil
 import subprocess
@@ -238,7 +239,11 @@ def check_file(args, target, name, path):
     if leaked and OPENSSL_PREFIX in leaked[0] and fails == leaked[:1]:
         allow = str(args.work / "target" / target / "release" / "build")
         again = run(cmd + ["--allow-path", allow, "--allow-path", links, str(path)])
-        if again.returncode == 0 and all(OPENSSL_PREFIX in p or p.startswith(links) for p in leaked[0].split("'")[1::2]):
+        # The quoted paths of "contains build-machine paths ('a', 'b'): remap ..." (the
+        # advice after the list has apostrophes of its own).
+        listed = leaked[0].split("contains build-machine paths (", 1)[1].rsplit("): ", 1)[0]
+        paths = re.findall(r"'([^']*)'", listed)
+        if again.returncode == 0 and paths and all(OPENSSL_PREFIX in p or p.startswith(links) for p in paths):
             return True, (again.stdout.strip().split(": ", 2)[-1]
                           + "; upstream limitation: openssl-src's install prefix in ENGINESDIR/MODULESDIR and OpenSSL's "
                             "compiler string (the nixcross cc link; Nix builds scrub its store path), reported by check")
