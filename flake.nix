@@ -154,18 +154,9 @@
         lib.genAttrs targetNames shellFor
         // {
           # For working on nixcross itself: the toolchain with every zig target's
-          # rust-std, zig, and the wrapper.
-          default = pkgs.mkShell {
-            # zig itself is not in packages: its setup hook would give every shell a
-            # fresh empty ZIG_GLOBAL_CACHE_DIR, and nixcross would never reuse its cache.
-            packages = [
-              (nc.rustBin.stable.latest.default.override {
-                targets = builtins.filter (t: !(isAndroid t)) targetNames;
-              })
-              nc.nixcross
-            ];
-            NIXCROSS_ZIG = "${nc.zig}/bin/zig";
-          };
+          # rust-std and the wrapper, NIXCROSS_ZIG set, zig not in packages
+          # (nix/lib/mkNixcrossDevShell.nix).
+          default = nc.mkNixcrossDevShell {};
         }
     );
 

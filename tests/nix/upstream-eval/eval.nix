@@ -644,6 +644,43 @@
     ) "name: ${cache.name}; buildCommand: ${show cmd}; inputs: ${show (inputsOf cache)}; NIXCROSS_ZIG: ${show (cache.drvAttrs.NIXCROSS_ZIG or null)}")
     (noZig "mkZigCache" cache)
   ];
+  # The shell for working on nixcross (devShells.default): nix/lib's function, and the
+  # flake's own output evaluated from flake.nix with the stand-in as every system's pkgs.
+  flakeOutputs = (import (repo + "/flake.nix")).outputs {
+    self = flakeOutputs;
+    nixpkgs = {
+      inherit lib;
+      legacyPackages = {
+        x86_64-linux = pkgs;
+        aarch64-linux = pkgs;
+      };
+    };
+    inherit crane naersk rust-overlay;
+  };
+  zigTargets = builtins.filter usesZig targets;
+  nixcrossShellChecks = let
+    shellCheck = label: shell: let
+      toolchain = toolchainIn (shell.drvAttrs.packages or []);
+    in [
+      (check "${label}: a mkShell holding nixcross and a toolchain" (
+        shell.standIn.function == "mkShell" && builtins.elem (toString nc.nixcross) (inputsOf shell) && toolchain != null
+      ) "made by ${shell.standIn.function}; packages: ${show (inputsOf shell)}")
+      (toolchainHas label toolchain zigTargets)
+      (check "${label}: NIXCROSS_ZIG is zig's binary" (
+        (shell.drvAttrs.NIXCROSS_ZIG or null) == zigPath
+      ) "NIXCROSS_ZIG: ${show (shell.drvAttrs.NIXCROSS_ZIG or null)}")
+      (noZig label shell)
+      (coercibleCheck label [shell])
+    ];
+    withExtra = nc.mkNixcrossDevShell {packages = [pkgs.zstd];};
+  in
+    shellCheck "mkNixcrossDevShell" (nc.mkNixcrossDevShell {})
+    ++ shellCheck "flake.nix devShells.x86_64-linux.default" flakeOutputs.devShells.x86_64-linux.default
+    ++ [
+      (check "mkNixcrossDevShell { packages = [ zstd ]; } adds zstd and keeps nixcross" (
+        builtins.elem (toString pkgs.zstd) (inputsOf withExtra) && builtins.elem (toString nc.nixcross) (inputsOf withExtra)
+      ) "packages: ${show (inputsOf withExtra)}")
+    ];
   # The wrapper package and checkOutput, whose paths everything above refers to.
   packageChecks = let
     drv = nc.nixcross;
@@ -744,6 +781,7 @@
     ++ lib.concatMap perBuilderOptions builders
     ++ lib.concatMap perBuilderOutputs builders
     ++ zigCacheChecks
+    ++ nixcrossShellChecks
     ++ packageChecks;
 
   # preConfigure as a build would run it: run.sh executes `script` in bash with `env` and
