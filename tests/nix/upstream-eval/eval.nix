@@ -78,6 +78,7 @@
   entryOf = t: table.targets.${t};
   isDarwin = t: (entryOf t).os == "macos";
   isAndroid = t: (entryOf t).os == "android";
+  windowsTargets = builtins.filter (t: (entryOf t).os == "windows") targets;
   usesZig = t: (entryOf t).linker != "ndk-clang";
   hostSystem = "x86_64-linux";
   isForeign = t: ((entryOf t).native_on or null) != hostSystem;
@@ -227,6 +228,13 @@
     );
   noZig = label: drv:
     check "${label}: zig is not an input (its setup hook would reset ZIG_GLOBAL_CACHE_DIR)" (!(builtins.elem (toString pkgs.zig) (inputsOf drv))) "inputs: ${show (inputsOf drv)}";
+  # wine's DLL overrides that keep a fresh prefix from installing Mono and Gecko, as a
+  # line that exports them (before anything runs wine).
+  wineNoMonoGecko = ''WINEDLLOVERRIDES="mscoree,mshtml="'';
+  exportsWineOverrides = script:
+    builtins.any (line: builtins.match " *export .*${lib.escapeRegex wineNoMonoGecko}( .*)?" line != null) (
+      lib.splitString "\n" script
+    );
   # builtins.derivation turns every attribute into an environment variable: only strings,
   # numbers, booleans, null, paths, derivations and lists of them can be. (mkDerivation
   # takes passthru, meta and env out first.)
@@ -424,11 +432,17 @@
       ) "doCheck: ${show (main.drvAttrs.doCheck or null)}")
       (toolchainHas label toolchain [t])
     ]
-    ++ lib.optional (expectedRunner ? ${t} && (entryOf t).os == "windows") (
-      check "${label}: preConfigure gives wine a prefix in the build directory (tests run under wine)" (
+    ++ lib.optionals (expectedRunner ? ${t} && (entryOf t).os == "windows") [
+      (check "${label}: preConfigure gives wine a prefix in the build directory (tests run under wine)" (
         hasInfix ''export WINEPREFIX="$TMPDIR/wine"'' (main.drvAttrs.preConfigure or "")
-      ) "preConfigure: ${show (main.drvAttrs.preConfigure or null)}"
-    )
+      ) "preConfigure: ${show (main.drvAttrs.preConfigure or null)}")
+      (check "${label}: preConfigure exports ${wineNoMonoGecko} (tests run under wine; a fresh prefix would install Mono and Gecko)" (
+        exportsWineOverrides (main.drvAttrs.preConfigure or "")
+      ) "preConfigure: ${show (main.drvAttrs.preConfigure or null)}")
+      (check "${label}: the dependency-only derivation's preConfigure exports ${wineNoMonoGecko} too" (
+        exportsWineOverrides (deps.drvAttrs.preConfigure or "")
+      ) "preConfigure: ${show (deps.drvAttrs.preConfigure or null)}")
+    ]
     ++ lib.optional (isForeign t) (
       check "${label}: dontStrip and dontPatchELF (foreign binaries)" (
         (main.drvAttrs.dontStrip or false) == true && (main.drvAttrs.dontPatchELF or false) == true
@@ -694,24 +708,53 @@
       package = builds.crane.aarch64-apple-darwin;
       expected = builds.crane.x86_64-unknown-linux-musl;
     };
-  in [
-    (check "nixcross package: buildRustPackage (-p nixcross) whose postInstall makes the links in libexec/nixcross" (
-      drv.standIn.function
-      == "rustPlatform.buildRustPackage"
-      && hasInfix "links --dir $out/libexec/nixcross" (drv.drvAttrs.postInstall or "")
-      && lib.hasPrefix "${builtins.storeDir}/" "${drv.drvAttrs.src}"
-    ) "made by ${drv.standIn.function}; postInstall: ${show (drv.drvAttrs.postInstall or null)}")
-    (check "checkOutput aarch64-unknown-linux-musl: nixcross check, then the binaries run under qemu-aarch64" (
-      hasInfix "nixcross check --target aarch64-unknown-linux-musl ${builds.crane.aarch64-unknown-linux-musl}/bin/*" muslCheck.drvAttrs.buildCommand
-      && hasInfix "got=$(${expectedRunner.aarch64-unknown-linux-musl} \"$bin\")" (
-        muslCheck.drvAttrs.buildCommand
-      )
-    ) "buildCommand: ${show muslCheck.drvAttrs.buildCommand}")
-    (check "checkOutput aarch64-apple-darwin: nixcross check only (nothing runs it on x86_64-linux)" (
-      hasInfix "nixcross check --target aarch64-apple-darwin" macCheck.drvAttrs.buildCommand
-      && hasInfix "checked by format only" macCheck.drvAttrs.buildCommand
-    ) "buildCommand: ${show macCheck.drvAttrs.buildCommand}")
-  ];
+  in
+    [
+      (check "nixcross package: buildRustPackage (-p nixcross) whose postInstall makes the links in libexec/nixcross" (
+        drv.standIn.function
+        == "rustPlatform.buildRustPackage"
+        && hasInfix "links --dir $out/libexec/nixcross" (drv.drvAttrs.postInstall or "")
+        && lib.hasPrefix "${builtins.storeDir}/" "${drv.drvAttrs.src}"
+      ) "made by ${drv.standIn.function}; postInstall: ${show (drv.drvAttrs.postInstall or null)}")
+      (check "checkOutput aarch64-unknown-linux-musl: nixcross check, then the binaries run under qemu-aarch64" (
+        hasInfix "nixcross check --target aarch64-unknown-linux-musl ${builds.crane.aarch64-unknown-linux-musl}/bin/*" muslCheck.drvAttrs.buildCommand
+        && hasInfix "got=$(${expectedRunner.aarch64-unknown-linux-musl} \"$bin\")" (
+          muslCheck.drvAttrs.buildCommand
+        )
+      ) "buildCommand: ${show muslCheck.drvAttrs.buildCommand}")
+      (check "checkOutput: the Windows targets (${builtins.concatStringsSep ", " windowsTargets}) are checked below, one of them under wine" (
+        windowsTargets != [] && builtins.any (t: expectedRunner ? ${t}) windowsTargets
+      ) "windows targets: ${show windowsTargets}")
+    ]
+    ++ lib.concatMap (
+      t: let
+        drv = nc.checkOutput {
+          target = t;
+          package = builds.crane.${t};
+          expected = builds.crane.x86_64-unknown-linux-musl;
+        };
+        cmd = drv.drvAttrs.buildCommand;
+        # Everything before the first program run (under the runner, where there is one).
+        beforeRun = builtins.head (lib.splitString "got=$(" cmd);
+      in
+        [
+          (check "checkOutput ${t}: exports ${wineNoMonoGecko} before any binary runs" (
+            exportsWineOverrides beforeRun
+          ) "buildCommand: ${show cmd}")
+        ]
+        ++ lib.optional (expectedRunner ? ${t}) (
+          check "checkOutput ${t}: the binaries run under wine (${expectedRunner.${t}}), after that export" (
+            hasInfix "got=$(${expectedRunner.${t}} \"$bin\")" cmd && exportsWineOverrides beforeRun
+          ) "buildCommand: ${show cmd}"
+        )
+    )
+    windowsTargets
+    ++ [
+      (check "checkOutput aarch64-apple-darwin: nixcross check only (nothing runs it on x86_64-linux)" (
+        hasInfix "nixcross check --target aarch64-apple-darwin" macCheck.drvAttrs.buildCommand
+        && hasInfix "checked by format only" macCheck.drvAttrs.buildCommand
+      ) "buildCommand: ${show macCheck.drvAttrs.buildCommand}")
+    ];
   rustToolchainFor = ts:
     nc.rustBin.stable.latest.minimal.override {
       targets = ts;
