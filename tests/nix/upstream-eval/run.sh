@@ -177,7 +177,8 @@ else:
     report(False, "eval.nix preConfigureRuns evaluate", tail(tmp + "/runs.err"))
 
 # The output check over a library-only, a program-and-library and an empty $out: a fake
-# nixcross records what it was asked to check.
+# nixcross records what it was asked to check, and the shell's options must be the same
+# after it as before.
 runs = json.load(open(tmp + "/checkruns.json"))
 report(len(runs) == 4, "eval.nix checkOutputsRuns evaluate (crane and naersk, musl and android)",
        tail(tmp + "/checkruns.err"))
@@ -194,8 +195,16 @@ for run in runs:
         fake = case + "/fakebin/nixcross"
         open(fake, "w").write('#!/bin/sh\necho "$@" > "%s/args"\n' % case)
         os.chmod(fake, 0o755)
-        p = subprocess.run(["bash", "-euo", "pipefail", "-c", run["script"]], capture_output=True, text=True,
-                           env=dict(os.environ, out=case + "/out", PATH=case + "/fakebin:" + os.environ["PATH"]))
+        # Sourced as stdenv runs a phase's hooks, between two records of the shell's
+        # options: the check must not leave any changed (a nullglob would change how every
+        # later phase expands globs).
+        open(case + "/check.sh", "w").write(run["script"])
+        wrapper = ('{ shopt -p; set -o; } >"$NIXCROSS_CASE/opts-before"\n'
+                   'source "$NIXCROSS_CASE/check.sh"\n'
+                   '{ shopt -p; set -o; } >"$NIXCROSS_CASE/opts-after"\n')
+        p = subprocess.run(["bash", "-euo", "pipefail", "-c", wrapper], capture_output=True, text=True,
+                           env=dict(os.environ, out=case + "/out", NIXCROSS_CASE=case,
+                                    PATH=case + "/fakebin:" + os.environ["PATH"]))
         args = open(case + "/args").read().split() if os.path.exists(case + "/args") else []
         checked = sorted(os.path.relpath(a, case + "/out") for a in args if a.startswith(case))
         wanted = sorted(f for f in files if not f.endswith((".rlib", ".d")))
@@ -208,6 +217,15 @@ for run in runs:
                   and (("rustc drops it with a static C runtime" in p.stderr) == static) and not args)
             detail = f"exit {p.returncode}, stderr {p.stderr.strip()[-300:]}"
         report(ok, f"{run['label']}: the output check over a {layout} $out", detail)
+        if want_rc == 0:
+            def opts(which):
+                path = f"{case}/opts-{which}"
+                return open(path).read().splitlines() if os.path.exists(path) else None
+            before, after = opts("before"), opts("after")
+            changed = sorted(set(after or []) - set(before or []))
+            report(p.returncode == 0 and before and after == before,
+                   f"{run['label']}: the output check over a {layout} $out leaves the shell options (shopt -p, set -o) as they were",
+                   f"exit {p.returncode}, changed: {changed}")
 
 # Android without acceptAndroidSdkLicense must not evaluate, and must say what to do.
 for i in range(0, len(refusals), 3):
