@@ -873,6 +873,30 @@ in {
         script = builds.${builder}.${t}.drvAttrs.postFixup or "";
       }) ["x86_64-unknown-linux-musl" "aarch64-linux-android"]
   ) ["crane" "naersk"];
+  # checkOutput's script (nix/lib/checkOutput.nix) for a natively run, a qemu-run and a
+  # wine-run target, with the package and the native build as placeholders: run.sh runs
+  # each in bash over fake programs that print more than one line, under a fake runner.
+  checkOutputScripts =
+    map (
+      t: let
+        drv = nc.checkOutput {
+          target = t;
+          package = {outPath = "@PACKAGE@";};
+          expected = {outPath = "@EXPECTED@";};
+        };
+      in {
+        label = "checkOutput ${t}";
+        target = t;
+        script = drv.drvAttrs.buildCommand;
+        runner = expectedRunner.${t} or null;
+        exeSuffix = (entryOf t).output.exe_suffix;
+        wine = (entryOf t).os == "windows";
+      }
+    ) [
+      "x86_64-unknown-linux-musl"
+      "aarch64-unknown-linux-musl"
+      "x86_64-pc-windows-gnu"
+    ];
   inherit results preConfigureRuns;
   # Each must fail evaluation with the licence message.
   androidRefused = builtins.attrNames (

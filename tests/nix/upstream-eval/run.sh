@@ -117,6 +117,7 @@ results_rc=$?
 nixeval -A preConfigureRuns >"$tmp/runs.json" 2>"$tmp/runs.err"
 runs_rc=$?
 nixeval -A checkOutputsRuns >"$tmp/checkruns.json" 2>"$tmp/checkruns.err" || echo "[]" >"$tmp/checkruns.json"
+nixeval -A checkOutputScripts >"$tmp/checkscripts.json" 2>"$tmp/checkscripts.err" || echo "[]" >"$tmp/checkscripts.json"
 refusals=()
 for attr in androidRefused devShellAndroidRefused; do
   if nixeval -A "$attr" >"$tmp/$attr.out" 2>"$tmp/$attr.err"; then
@@ -226,6 +227,53 @@ for run in runs:
             report(p.returncode == 0 and before and after == before,
                    f"{run['label']}: the output check over a {layout} $out leaves the shell options (shopt -p, set -o) as they were",
                    f"exit {p.returncode}, changed: {changed}")
+
+# checkOutput's script as its derivation would run it (bash, set -euo pipefail), over
+# fake programs: each prints its first line, pauses, then many more, so that a
+# `$(prog | head -n1)` would fail under pipefail (head is gone, the next write gets
+# SIGPIPE) and only the first lines may be compared. A fake runner (qemu, wine) runs the
+# program and records wine's DLL overrides; a fake nixcross records the check.
+scripts = json.load(open(tmp + "/checkscripts.json"))
+report(len(scripts) == 3, "eval.nix checkOutputScripts evaluate (native, qemu and wine targets)",
+       tail(tmp + "/checkscripts.err"))
+program = '#!/bin/sh\necho "%s"\nsleep 0.3\ni=0\nwhile [ $i -lt 2000 ]; do echo "%s line $i"; i=$((i + 1)); done\n'
+for run in scripts:
+    for case_name, first_line, want_ok in (("a program printing many lines, first line as the native build's", "hello-cross 0.1.0", True),
+                                           ("a program whose first line differs from the native build's", "something else", False)):
+        case = os.path.join(tmp, "script-" + run["target"] + ("-same" if want_ok else "-differs"))
+        package, expected = case + "/package", case + "/expected"
+        for d in ("fakebin", "tmp", "package/bin", "expected/bin"):
+            os.makedirs(os.path.join(case, d), exist_ok=True)
+        name = "hello-cross"
+        for path, text in ((f"{package}/bin/{name}{run['exeSuffix']}", program % (first_line, "cross")),
+                           (f"{expected}/bin/{name}", program % ("hello-cross 0.1.0", "native")),
+                           (case + "/fakebin/nixcross", '#!/bin/sh\necho "$@" >"%s/check-args"\n' % case)):
+            open(path, "w").write(text)
+            os.chmod(path, 0o755)
+        script = run["script"].replace("@PACKAGE@", package).replace("@EXPECTED@", expected)
+        if run["runner"] is not None:
+            runner = case + "/fakebin/runner"
+            open(runner, "w").write('#!/bin/sh\nprintf "%%s" "${WINEDLLOVERRIDES-unset}" >"%s/wine-overrides"\nexec "$1"\n' % case)
+            os.chmod(runner, 0o755)
+            script = script.replace(run["runner"], runner)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("WINE")}
+        p = subprocess.run(["bash", "-c", script], capture_output=True, text=True,
+                           env=dict(env, out=case + "/out", TMPDIR=case + "/tmp",
+                                    PATH=case + "/fakebin:" + os.environ["PATH"]))
+        args = open(case + "/check-args").read().split() if os.path.exists(case + "/check-args") else []
+        checked = args == ["check", "--target", run["target"], f"{package}/bin/{name}{run['exeSuffix']}"]
+        ran = (run["runner"] is None) or os.path.exists(case + "/wine-overrides")
+        if want_ok:
+            ok = p.returncode == 0 and checked and ran and "ran and printed the native build's line: hello-cross 0.1.0" in p.stdout
+        else:
+            ok = (p.returncode != 0 and checked and ran
+                  and "printed 'something else', the native build printed 'hello-cross 0.1.0'" in p.stderr)
+        report(ok, f"{run['label']}: the script run in bash over {case_name} {'passes' if want_ok else 'fails naming both lines'}",
+               f"exit {p.returncode}, check args {args}, ran under the runner: {ran}, stdout {p.stdout.strip()[-200:]!r}, stderr {p.stderr.strip()[-300:]!r}")
+        if run["wine"] and want_ok:
+            got = open(case + "/wine-overrides").read() if os.path.exists(case + "/wine-overrides") else None
+            report(got == "mscoree,mshtml=", f"{run['label']}: wine runs the binaries with WINEDLLOVERRIDES=mscoree,mshtml=",
+                   f"WINEDLLOVERRIDES was {got!r}")
 
 # Android without acceptAndroidSdkLicense must not evaluate, and must say what to do.
 for i in range(0, len(refusals), 3):
