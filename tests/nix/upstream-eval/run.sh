@@ -11,6 +11,10 @@
 # nixcross (else `cargo build --release -p nixcross` runs). NIXCROSS_EVAL_REPO evaluates
 # another copy's nix/lib instead of this one's (to see the assertions fail on a defect).
 #
+# crane, naersk and rust-overlay are verified against flake.lock; the nixpkgs lib is not
+# (it is the nixpkgs.lib mirror's HEAD, not the locked nixpkgs): every run prints a
+# "nixpkgs lib NOT LOCKED" line naming the revision it used.
+#
 # Exit: 0 all assertions hold; 1 some failed; 2 the sources do not match flake.lock;
 # 3 not run (no sources, or no Nix), with one line saying why.
 set -uo pipefail
@@ -55,6 +59,16 @@ for name in crane naersk rust-overlay; do
     exit 2
   fi
 done
+
+# The nixpkgs lib cannot be checked the same way: flake.lock locks nixpkgs itself, which
+# is not mirrored here, and nixpkgs-lib/ is the nixpkgs.lib mirror's HEAD (master), a
+# different tree. Say which one was used, every time, and that it is not the locked one.
+locked_nixpkgs=$(python3 -c 'import json, sys; n = json.load(open(sys.argv[1]))["nodes"]["nixpkgs"]; print(n["locked"]["rev"], n["original"].get("ref", "?"))' "$root/flake.lock")
+lib_rev=$(sed -n 's/^nixpkgs-lib //p' "$src/REVISIONS" 2>/dev/null | head -n1)
+lib_version=$(cat "$src/nixpkgs-lib/lib/.version" 2>/dev/null || echo "?")
+lib_hash=$(nix --extra-experimental-features nix-command hash path "$src/nixpkgs-lib" 2>/dev/null || echo "?")
+not_locked="nixpkgs lib NOT LOCKED: the lib evaluated is nixpkgs-lib/ at ${lib_rev:-an unknown revision (no REVISIONS line)} (the nixpkgs.lib mirror's HEAD; lib/.version $lib_version, $lib_hash), not the lib of flake.lock's nixpkgs ${locked_nixpkgs% *} (${locked_nixpkgs#* }), which cannot be fetched here: the locked nixpkgs is not verified"
+echo "upstream-eval: $not_locked"
 
 if [[ -n ${NIXCROSS_BIN:-} ]]; then
   nixcross=$NIXCROSS_BIN
@@ -111,7 +125,8 @@ nixeval() {
     --argstr upstream "$src" --argstr nixcrossEnv "$tmp/env.json" "${repo_arg[@]}" "$@"
 }
 
-echo "upstream-eval: nix/lib with crane, naersk, rust-overlay ($(cut -d' ' -f2 "$src/REVISIONS" 2>/dev/null | cut -c1-8 | paste -sd' ' || true)) over the stand-in pkgs"
+revs=$(awk '{ printf "%s%s %s", sep, $1, substr($2, 1, 8); sep = ", " }' "$src/REVISIONS" 2>/dev/null || true)
+echo "upstream-eval: nix/lib with ${revs:-crane, naersk, rust-overlay, nixpkgs-lib} (crane, naersk and rust-overlay as locked; nixpkgs-lib NOT LOCKED) over the stand-in pkgs"
 nixeval -A results >"$tmp/results.json" 2>"$tmp/results.err"
 results_rc=$?
 nixeval -A preConfigureRuns >"$tmp/runs.json" 2>"$tmp/runs.err"
@@ -127,10 +142,10 @@ for attr in androidRefused devShellAndroidRefused; do
   fi
 done
 
-python3 - "$tmp" "$results_rc" "$runs_rc" "${refusals[@]}" <<'EOF'
+python3 - "$tmp" "$results_rc" "$runs_rc" "$not_locked" "${refusals[@]}" <<'EOF'
 import json, os, subprocess, sys
-tmp, results_rc, runs_rc = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-refusals = sys.argv[4:]
+tmp, results_rc, runs_rc, not_locked = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+refusals = sys.argv[5:]
 passed = failed = 0
 
 def report(ok, name, detail=""):
@@ -288,5 +303,6 @@ for i in range(0, len(refusals), 3):
     report(ok, f"{what} for an android target without acceptAndroidSdkLicense fails with the licence message", detail)
 
 print(f"upstream-eval: {passed} passed, {failed} failed")
+print(f"upstream-eval: {not_locked}")
 sys.exit(1 if failed else 0)
 EOF
