@@ -14,26 +14,7 @@
   nixcrossEnv,
   repo ? ../../..,
 }: let
-  upstreamLib = import (upstream + "/nixpkgs-lib/lib");
-  # The lib's filesystem.pathType is builtins.readFileType (Nix >= 2.14), which Nix 2.8
-  # lacks; lib.fileset (nixcrossPackage.nix's src) needs it. The same answer from readDir
-  # of the parent, only where the builtin is missing.
-  lib =
-    if builtins ? readFileType
-    then upstreamLib
-    else
-      upstreamLib.extend (
-        _final: prev: {
-          filesystem =
-            prev.filesystem
-            // {
-              pathType = path:
-                if dirOf path == path
-                then "directory"
-                else (builtins.readDir (dirOf path)).${baseNameOf path};
-            };
-        }
-      );
+  lib = import ./lib.nix upstream;
   record = import ./record.nix;
   fingerprint = import ./fake-nixpkgs/fingerprint.nix;
 

@@ -142,6 +142,25 @@ for attr in androidRefused devShellAndroidRefused; do
   fi
 done
 
+# The template's src (templates/default/flake.nix, with the real nixpkgs lib): copies
+# with a README.md added, then edited, and with flake.nix and src/main.rs edited.
+template=${NIXCROSS_EVAL_REPO:-$root}/templates/default
+for variant in committed readme-added readme-edited flake-edited main-edited; do
+  # Same base name for every copy, so that only the contents can tell them apart.
+  copy=$tmp/template-$variant/default
+  mkdir -p "$tmp/template-$variant"
+  cp -r "$template" "$copy"
+  case $variant in
+    readme-added) echo "# hello-cross" >"$copy/README.md" ;;
+    readme-edited) printf '# hello-cross\n\nEdited.\n' >"$copy/README.md" ;;
+    flake-edited) echo "# an edited comment" >>"$copy/flake.nix" ;;
+    main-edited) echo "// an edited comment" >>"$copy/src/main.rs" ;;
+  esac
+  nix-instantiate --read-write-mode --store "$tmp/store" --eval --strict --json "$here/template-src.nix" \
+    --argstr upstream "$src" --arg template "$copy" >"$tmp/template-$variant.json" 2>"$tmp/template-$variant.err" \
+    || echo null >"$tmp/template-$variant.json"
+done
+
 python3 - "$tmp" "$results_rc" "$runs_rc" "$not_locked" "${refusals[@]}" <<'EOF'
 import json, os, subprocess, sys
 tmp, results_rc, runs_rc, not_locked = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
@@ -289,6 +308,25 @@ for run in scripts:
             got = open(case + "/wine-overrides").read() if os.path.exists(case + "/wine-overrides") else None
             report(got == "mscoree,mshtml=", f"{run['label']}: wine runs the binaries with WINEDLLOVERRIDES=mscoree,mshtml=",
                    f"WINEDLLOVERRIDES was {got!r}")
+
+# The template's src holds only what cargo reads, so a README.md (or flake.nix) edit
+# leaves its store path, and so every target's build, as it was; a source edit does not.
+srcs = {v: json.load(open(f"{tmp}/template-{v}.json"))
+        for v in ("committed", "readme-added", "readme-edited", "flake-edited", "main-edited")}
+committed = srcs["committed"]
+report(committed is not None and sorted(committed["files"]) == ["Cargo.lock", "Cargo.toml", "src/main.rs"],
+       "template: src holds Cargo.toml, Cargo.lock and src/ only (what cargo reads)",
+       f"files: {committed and sorted(committed['files'])}; {tail(tmp + '/template-committed.err')}")
+for variant, what in (("readme-added", "adding a README.md"), ("readme-edited", "editing README.md"),
+                      ("flake-edited", "editing flake.nix")):
+    got = srcs[variant]
+    report(committed is not None and got is not None and got["path"] == committed["path"],
+           f"template: {what} leaves src's store path unchanged (nothing rebuilds)",
+           f"{got and got['path']} != {committed and committed['path']}; files {got and sorted(got['files'])}; {tail(tmp + '/template-' + variant + '.err')}")
+got = srcs["main-edited"]
+report(committed is not None and got is not None and got["path"] != committed["path"],
+       "template: editing src/main.rs changes src's store path (the comparison above can fail)",
+       f"both {committed and committed['path']}")
 
 # Android without acceptAndroidSdkLicense must not evaluate, and must say what to do.
 for i in range(0, len(refusals), 3):
