@@ -1,8 +1,12 @@
 {
   description = "Push-button cross-compilation for Rust from Linux: zig (and the Android NDK) behind one target table";
 
-  # Nix >= 2.31.2: crane v0.22.0 dropped compatibility with older Nix (its changelog), and
-  # v0.23.4 is pinned; nixpkgs 26.05 alone would take 2.18 (lib/minver.nix).
+  # Supported Nix: >= 2.31.2, because the pinned crane v0.23.4 supports no older Nix
+  # (crane dropped it in v0.22.0, its changelog says); nixpkgs 26.05 alone would take
+  # 2.18 (lib/minfeatures.nix, read at nixpkgs master). What was evaluated with which Nix
+  # (Debian's 2.8, the real crane, naersk and rust-overlay over a stand-in pkgs; nothing
+  # built) and what only a real Nix host verifies: docs/testing.md, "The Nix layer: what
+  # was verified where".
   inputs = {
     nixpkgs.url = "github:NixOS/nixpkgs/nixos-26.05";
     rust-overlay = {
