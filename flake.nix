@@ -1,8 +1,12 @@
 {
   description = "Push-button cross-compilation for Rust from Linux: zig (and the Android NDK) behind one target table";
 
-  # Nix >= 2.31.2: crane v0.22.0 dropped compatibility with older Nix (its changelog), and
-  # v0.23.4 is pinned; nixpkgs 26.05 alone would take 2.18 (lib/minver.nix).
+  # Supported Nix: >= 2.31.2, because the pinned crane v0.23.4 supports no older Nix
+  # (crane dropped it in v0.22.0, its changelog says); nixpkgs 26.05 alone would take
+  # 2.18 (lib/minfeatures.nix, read at nixpkgs master). What was evaluated with which Nix
+  # (Debian's 2.8, the real crane, naersk and rust-overlay over a stand-in pkgs; nothing
+  # built) and what only a real Nix host verifies: docs/testing.md, "The Nix layer: what
+  # was verified where".
   inputs = {
     nixpkgs.url = "github:NixOS/nixpkgs/nixos-26.05";
     rust-overlay = {
@@ -154,18 +158,9 @@
         lib.genAttrs targetNames shellFor
         // {
           # For working on nixcross itself: the toolchain with every zig target's
-          # rust-std, zig, and the wrapper.
-          default = pkgs.mkShell {
-            # zig itself is not in packages: its setup hook would give every shell a
-            # fresh empty ZIG_GLOBAL_CACHE_DIR, and nixcross would never reuse its cache.
-            packages = [
-              (nc.rustBin.stable.latest.default.override {
-                targets = builtins.filter (t: !(isAndroid t)) targetNames;
-              })
-              nc.nixcross
-            ];
-            NIXCROSS_ZIG = "${nc.zig}/bin/zig";
-          };
+          # rust-std and the wrapper, NIXCROSS_ZIG set, zig not in packages
+          # (nix/lib/mkNixcrossDevShell.nix).
+          default = nc.mkNixcrossDevShell {};
         }
     );
 

@@ -36,6 +36,15 @@ in {
       rustBin
       ;
   };
+  # The flake's devShells.default: for working on nixcross itself.
+  mkNixcrossDevShell = import ./mkNixcrossDevShell.nix {
+    inherit
+      pkgs
+      nixcross
+      zig
+      rustBin
+      ;
+  };
   checkOutput = import ./checkOutput.nix {inherit pkgs nixcross;};
   # Apple's macOS SDK from nixpkgs' apple-sdk source (Apple's licence applies):
   # appleSdk { version = "15"; } -> path, for darwinSdk or NIXCROSS_DARWIN_SDK.

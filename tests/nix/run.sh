@@ -138,6 +138,9 @@ else
   # A run that stopped before its assertions (sources not as locked, a crash) still fails.
   if [[ $upstream_rc -ne 0 && $upstream_failed -eq 0 ]]; then bad "upstream-eval exited with $upstream_rc"; fi
 fi
+upstream_not_locked=$(sed -n 's/^upstream-eval: \(nixpkgs lib NOT LOCKED: .*\)/\1/p' <<<"$upstream_out" | head -n1)
+
 
 echo "nix tests: $pass passed, $fail failed"
+if [[ -n $upstream_not_locked ]]; then echo "nix tests: upstream evaluation: $upstream_not_locked"; fi
 [[ $fail -eq 0 ]]

@@ -14,26 +14,7 @@
   nixcrossEnv,
   repo ? ../../..,
 }: let
-  upstreamLib = import (upstream + "/nixpkgs-lib/lib");
-  # The lib's filesystem.pathType is builtins.readFileType (Nix >= 2.14), which Nix 2.8
-  # lacks; lib.fileset (nixcrossPackage.nix's src) needs it. The same answer from readDir
-  # of the parent, only where the builtin is missing.
-  lib =
-    if builtins ? readFileType
-    then upstreamLib
-    else
-      upstreamLib.extend (
-        _final: prev: {
-          filesystem =
-            prev.filesystem
-            // {
-              pathType = path:
-                if dirOf path == path
-                then "directory"
-                else (builtins.readDir (dirOf path)).${baseNameOf path};
-            };
-        }
-      );
+  lib = import ./lib.nix upstream;
   record = import ./record.nix;
   fingerprint = import ./fake-nixpkgs/fingerprint.nix;
 
@@ -78,6 +59,7 @@
   entryOf = t: table.targets.${t};
   isDarwin = t: (entryOf t).os == "macos";
   isAndroid = t: (entryOf t).os == "android";
+  windowsTargets = builtins.filter (t: (entryOf t).os == "windows") targets;
   usesZig = t: (entryOf t).linker != "ndk-clang";
   hostSystem = "x86_64-linux";
   isForeign = t: ((entryOf t).native_on or null) != hostSystem;
@@ -227,6 +209,13 @@
     );
   noZig = label: drv:
     check "${label}: zig is not an input (its setup hook would reset ZIG_GLOBAL_CACHE_DIR)" (!(builtins.elem (toString pkgs.zig) (inputsOf drv))) "inputs: ${show (inputsOf drv)}";
+  # wine's DLL overrides that keep a fresh prefix from installing Mono and Gecko, as a
+  # line that exports them (before anything runs wine).
+  wineNoMonoGecko = ''WINEDLLOVERRIDES="mscoree,mshtml="'';
+  exportsWineOverrides = script:
+    builtins.any (line: builtins.match " *export .*${lib.escapeRegex wineNoMonoGecko}( .*)?" line != null) (
+      lib.splitString "\n" script
+    );
   # builtins.derivation turns every attribute into an environment variable: only strings,
   # numbers, booleans, null, paths, derivations and lists of them can be. (mkDerivation
   # takes passthru, meta and env out first.)
@@ -424,11 +413,17 @@
       ) "doCheck: ${show (main.drvAttrs.doCheck or null)}")
       (toolchainHas label toolchain [t])
     ]
-    ++ lib.optional (expectedRunner ? ${t} && (entryOf t).os == "windows") (
-      check "${label}: preConfigure gives wine a prefix in the build directory (tests run under wine)" (
+    ++ lib.optionals (expectedRunner ? ${t} && (entryOf t).os == "windows") [
+      (check "${label}: preConfigure gives wine a prefix in the build directory (tests run under wine)" (
         hasInfix ''export WINEPREFIX="$TMPDIR/wine"'' (main.drvAttrs.preConfigure or "")
-      ) "preConfigure: ${show (main.drvAttrs.preConfigure or null)}"
-    )
+      ) "preConfigure: ${show (main.drvAttrs.preConfigure or null)}")
+      (check "${label}: preConfigure exports ${wineNoMonoGecko} (tests run under wine; a fresh prefix would install Mono and Gecko)" (
+        exportsWineOverrides (main.drvAttrs.preConfigure or "")
+      ) "preConfigure: ${show (main.drvAttrs.preConfigure or null)}")
+      (check "${label}: the dependency-only derivation's preConfigure exports ${wineNoMonoGecko} too" (
+        exportsWineOverrides (deps.drvAttrs.preConfigure or "")
+      ) "preConfigure: ${show (deps.drvAttrs.preConfigure or null)}")
+    ]
     ++ lib.optional (isForeign t) (
       check "${label}: dontStrip and dontPatchELF (foreign binaries)" (
         (main.drvAttrs.dontStrip or false) == true && (main.drvAttrs.dontPatchELF or false) == true
@@ -644,6 +639,43 @@
     ) "name: ${cache.name}; buildCommand: ${show cmd}; inputs: ${show (inputsOf cache)}; NIXCROSS_ZIG: ${show (cache.drvAttrs.NIXCROSS_ZIG or null)}")
     (noZig "mkZigCache" cache)
   ];
+  # The shell for working on nixcross (devShells.default): nix/lib's function, and the
+  # flake's own output evaluated from flake.nix with the stand-in as every system's pkgs.
+  flakeOutputs = (import (repo + "/flake.nix")).outputs {
+    self = flakeOutputs;
+    nixpkgs = {
+      inherit lib;
+      legacyPackages = {
+        x86_64-linux = pkgs;
+        aarch64-linux = pkgs;
+      };
+    };
+    inherit crane naersk rust-overlay;
+  };
+  zigTargets = builtins.filter usesZig targets;
+  nixcrossShellChecks = let
+    shellCheck = label: shell: let
+      toolchain = toolchainIn (shell.drvAttrs.packages or []);
+    in [
+      (check "${label}: a mkShell holding nixcross and a toolchain" (
+        shell.standIn.function == "mkShell" && builtins.elem (toString nc.nixcross) (inputsOf shell) && toolchain != null
+      ) "made by ${shell.standIn.function}; packages: ${show (inputsOf shell)}")
+      (toolchainHas label toolchain zigTargets)
+      (check "${label}: NIXCROSS_ZIG is zig's binary" (
+        (shell.drvAttrs.NIXCROSS_ZIG or null) == zigPath
+      ) "NIXCROSS_ZIG: ${show (shell.drvAttrs.NIXCROSS_ZIG or null)}")
+      (noZig label shell)
+      (coercibleCheck label [shell])
+    ];
+    withExtra = nc.mkNixcrossDevShell {packages = [pkgs.zstd];};
+  in
+    shellCheck "mkNixcrossDevShell" (nc.mkNixcrossDevShell {})
+    ++ shellCheck "flake.nix devShells.x86_64-linux.default" flakeOutputs.devShells.x86_64-linux.default
+    ++ [
+      (check "mkNixcrossDevShell { packages = [ zstd ]; } adds zstd and keeps nixcross" (
+        builtins.elem (toString pkgs.zstd) (inputsOf withExtra) && builtins.elem (toString nc.nixcross) (inputsOf withExtra)
+      ) "packages: ${show (inputsOf withExtra)}")
+    ];
   # The wrapper package and checkOutput, whose paths everything above refers to.
   packageChecks = let
     drv = nc.nixcross;
@@ -657,24 +689,53 @@
       package = builds.crane.aarch64-apple-darwin;
       expected = builds.crane.x86_64-unknown-linux-musl;
     };
-  in [
-    (check "nixcross package: buildRustPackage (-p nixcross) whose postInstall makes the links in libexec/nixcross" (
-      drv.standIn.function
-      == "rustPlatform.buildRustPackage"
-      && hasInfix "links --dir $out/libexec/nixcross" (drv.drvAttrs.postInstall or "")
-      && lib.hasPrefix "${builtins.storeDir}/" "${drv.drvAttrs.src}"
-    ) "made by ${drv.standIn.function}; postInstall: ${show (drv.drvAttrs.postInstall or null)}")
-    (check "checkOutput aarch64-unknown-linux-musl: nixcross check, then the binaries run under qemu-aarch64" (
-      hasInfix "nixcross check --target aarch64-unknown-linux-musl ${builds.crane.aarch64-unknown-linux-musl}/bin/*" muslCheck.drvAttrs.buildCommand
-      && hasInfix "got=$(${expectedRunner.aarch64-unknown-linux-musl} \"$bin\")" (
-        muslCheck.drvAttrs.buildCommand
-      )
-    ) "buildCommand: ${show muslCheck.drvAttrs.buildCommand}")
-    (check "checkOutput aarch64-apple-darwin: nixcross check only (nothing runs it on x86_64-linux)" (
-      hasInfix "nixcross check --target aarch64-apple-darwin" macCheck.drvAttrs.buildCommand
-      && hasInfix "checked by format only" macCheck.drvAttrs.buildCommand
-    ) "buildCommand: ${show macCheck.drvAttrs.buildCommand}")
-  ];
+  in
+    [
+      (check "nixcross package: buildRustPackage (-p nixcross) whose postInstall makes the links in libexec/nixcross" (
+        drv.standIn.function
+        == "rustPlatform.buildRustPackage"
+        && hasInfix "links --dir $out/libexec/nixcross" (drv.drvAttrs.postInstall or "")
+        && lib.hasPrefix "${builtins.storeDir}/" "${drv.drvAttrs.src}"
+      ) "made by ${drv.standIn.function}; postInstall: ${show (drv.drvAttrs.postInstall or null)}")
+      (check "checkOutput aarch64-unknown-linux-musl: nixcross check, then the binaries run under qemu-aarch64" (
+        hasInfix "nixcross check --target aarch64-unknown-linux-musl ${builds.crane.aarch64-unknown-linux-musl}/bin/*" muslCheck.drvAttrs.buildCommand
+        && hasInfix "got=$(${expectedRunner.aarch64-unknown-linux-musl} \"$bin\")" (
+          muslCheck.drvAttrs.buildCommand
+        )
+      ) "buildCommand: ${show muslCheck.drvAttrs.buildCommand}")
+      (check "checkOutput: the Windows targets (${builtins.concatStringsSep ", " windowsTargets}) are checked below, one of them under wine" (
+        windowsTargets != [] && builtins.any (t: expectedRunner ? ${t}) windowsTargets
+      ) "windows targets: ${show windowsTargets}")
+    ]
+    ++ lib.concatMap (
+      t: let
+        drv = nc.checkOutput {
+          target = t;
+          package = builds.crane.${t};
+          expected = builds.crane.x86_64-unknown-linux-musl;
+        };
+        cmd = drv.drvAttrs.buildCommand;
+        # Everything before the first program run (under the runner, where there is one).
+        beforeRun = builtins.head (lib.splitString "got=$(" cmd);
+      in
+        [
+          (check "checkOutput ${t}: exports ${wineNoMonoGecko} before any binary runs" (
+            exportsWineOverrides beforeRun
+          ) "buildCommand: ${show cmd}")
+        ]
+        ++ lib.optional (expectedRunner ? ${t}) (
+          check "checkOutput ${t}: the binaries run under wine (${expectedRunner.${t}}), after that export" (
+            hasInfix "got=$(${expectedRunner.${t}} \"$bin\")" cmd && exportsWineOverrides beforeRun
+          ) "buildCommand: ${show cmd}"
+        )
+    )
+    windowsTargets
+    ++ [
+      (check "checkOutput aarch64-apple-darwin: nixcross check only (nothing runs it on x86_64-linux)" (
+        hasInfix "nixcross check --target aarch64-apple-darwin" macCheck.drvAttrs.buildCommand
+        && hasInfix "checked by format only" macCheck.drvAttrs.buildCommand
+      ) "buildCommand: ${show macCheck.drvAttrs.buildCommand}")
+    ];
   rustToolchainFor = ts:
     nc.rustBin.stable.latest.minimal.override {
       targets = ts;
@@ -744,6 +805,7 @@
     ++ lib.concatMap perBuilderOptions builders
     ++ lib.concatMap perBuilderOutputs builders
     ++ zigCacheChecks
+    ++ nixcrossShellChecks
     ++ packageChecks;
 
   # preConfigure as a build would run it: run.sh executes `script` in bash with `env` and
@@ -792,6 +854,30 @@ in {
         script = builds.${builder}.${t}.drvAttrs.postFixup or "";
       }) ["x86_64-unknown-linux-musl" "aarch64-linux-android"]
   ) ["crane" "naersk"];
+  # checkOutput's script (nix/lib/checkOutput.nix) for a natively run, a qemu-run and a
+  # wine-run target, with the package and the native build as placeholders: run.sh runs
+  # each in bash over fake programs that print more than one line, under a fake runner.
+  checkOutputScripts =
+    map (
+      t: let
+        drv = nc.checkOutput {
+          target = t;
+          package = {outPath = "@PACKAGE@";};
+          expected = {outPath = "@EXPECTED@";};
+        };
+      in {
+        label = "checkOutput ${t}";
+        target = t;
+        script = drv.drvAttrs.buildCommand;
+        runner = expectedRunner.${t} or null;
+        exeSuffix = (entryOf t).output.exe_suffix;
+        wine = (entryOf t).os == "windows";
+      }
+    ) [
+      "x86_64-unknown-linux-musl"
+      "aarch64-unknown-linux-musl"
+      "x86_64-pc-windows-gnu"
+    ];
   inherit results preConfigureRuns;
   # Each must fail evaluation with the licence message.
   androidRefused = builtins.attrNames (

@@ -11,6 +11,10 @@
 # nixcross (else `cargo build --release -p nixcross` runs). NIXCROSS_EVAL_REPO evaluates
 # another copy's nix/lib instead of this one's (to see the assertions fail on a defect).
 #
+# crane, naersk and rust-overlay are verified against flake.lock; the nixpkgs lib is not
+# (it is the nixpkgs.lib mirror's HEAD, not the locked nixpkgs): every run prints a
+# "nixpkgs lib NOT LOCKED" line naming the revision it used.
+#
 # Exit: 0 all assertions hold; 1 some failed; 2 the sources do not match flake.lock;
 # 3 not run (no sources, or no Nix), with one line saying why.
 set -uo pipefail
@@ -55,6 +59,16 @@ for name in crane naersk rust-overlay; do
     exit 2
   fi
 done
+
+# The nixpkgs lib cannot be checked the same way: flake.lock locks nixpkgs itself, which
+# is not mirrored here, and nixpkgs-lib/ is the nixpkgs.lib mirror's HEAD (master), a
+# different tree. Say which one was used, every time, and that it is not the locked one.
+locked_nixpkgs=$(python3 -c 'import json, sys; n = json.load(open(sys.argv[1]))["nodes"]["nixpkgs"]; print(n["locked"]["rev"], n["original"].get("ref", "?"))' "$root/flake.lock")
+lib_rev=$(sed -n 's/^nixpkgs-lib //p' "$src/REVISIONS" 2>/dev/null | head -n1)
+lib_version=$(cat "$src/nixpkgs-lib/lib/.version" 2>/dev/null || echo "?")
+lib_hash=$(nix --extra-experimental-features nix-command hash path "$src/nixpkgs-lib" 2>/dev/null || echo "?")
+not_locked="nixpkgs lib NOT LOCKED: the lib evaluated is nixpkgs-lib/ at ${lib_rev:-an unknown revision (no REVISIONS line)} (the nixpkgs.lib mirror's HEAD; lib/.version $lib_version, $lib_hash), not the lib of flake.lock's nixpkgs ${locked_nixpkgs% *} (${locked_nixpkgs#* }), which cannot be fetched here: the locked nixpkgs is not verified"
+echo "upstream-eval: $not_locked"
 
 if [[ -n ${NIXCROSS_BIN:-} ]]; then
   nixcross=$NIXCROSS_BIN
@@ -111,12 +125,14 @@ nixeval() {
     --argstr upstream "$src" --argstr nixcrossEnv "$tmp/env.json" "${repo_arg[@]}" "$@"
 }
 
-echo "upstream-eval: nix/lib with crane, naersk, rust-overlay ($(cut -d' ' -f2 "$src/REVISIONS" 2>/dev/null | cut -c1-8 | paste -sd' ' || true)) over the stand-in pkgs"
+revs=$(awk '{ printf "%s%s %s", sep, $1, substr($2, 1, 8); sep = ", " }' "$src/REVISIONS" 2>/dev/null || true)
+echo "upstream-eval: nix/lib with ${revs:-crane, naersk, rust-overlay, nixpkgs-lib} (crane, naersk and rust-overlay as locked; nixpkgs-lib NOT LOCKED) over the stand-in pkgs"
 nixeval -A results >"$tmp/results.json" 2>"$tmp/results.err"
 results_rc=$?
 nixeval -A preConfigureRuns >"$tmp/runs.json" 2>"$tmp/runs.err"
 runs_rc=$?
 nixeval -A checkOutputsRuns >"$tmp/checkruns.json" 2>"$tmp/checkruns.err" || echo "[]" >"$tmp/checkruns.json"
+nixeval -A checkOutputScripts >"$tmp/checkscripts.json" 2>"$tmp/checkscripts.err" || echo "[]" >"$tmp/checkscripts.json"
 refusals=()
 for attr in androidRefused devShellAndroidRefused; do
   if nixeval -A "$attr" >"$tmp/$attr.out" 2>"$tmp/$attr.err"; then
@@ -126,10 +142,29 @@ for attr in androidRefused devShellAndroidRefused; do
   fi
 done
 
-python3 - "$tmp" "$results_rc" "$runs_rc" "${refusals[@]}" <<'EOF'
+# The template's src (templates/default/flake.nix, with the real nixpkgs lib): copies
+# with a README.md added, then edited, and with flake.nix and src/main.rs edited.
+template=${NIXCROSS_EVAL_REPO:-$root}/templates/default
+for variant in committed readme-added readme-edited flake-edited main-edited; do
+  # Same base name for every copy, so that only the contents can tell them apart.
+  copy=$tmp/template-$variant/default
+  mkdir -p "$tmp/template-$variant"
+  cp -r "$template" "$copy"
+  case $variant in
+    readme-added) echo "# hello-cross" >"$copy/README.md" ;;
+    readme-edited) printf '# hello-cross\n\nEdited.\n' >"$copy/README.md" ;;
+    flake-edited) echo "# an edited comment" >>"$copy/flake.nix" ;;
+    main-edited) echo "// an edited comment" >>"$copy/src/main.rs" ;;
+  esac
+  nix-instantiate --read-write-mode --store "$tmp/store" --eval --strict --json "$here/template-src.nix" \
+    --argstr upstream "$src" --arg template "$copy" >"$tmp/template-$variant.json" 2>"$tmp/template-$variant.err" \
+    || echo null >"$tmp/template-$variant.json"
+done
+
+python3 - "$tmp" "$results_rc" "$runs_rc" "$not_locked" "${refusals[@]}" <<'EOF'
 import json, os, subprocess, sys
-tmp, results_rc, runs_rc = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-refusals = sys.argv[4:]
+tmp, results_rc, runs_rc, not_locked = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+refusals = sys.argv[5:]
 passed = failed = 0
 
 def report(ok, name, detail=""):
@@ -177,7 +212,8 @@ else:
     report(False, "eval.nix preConfigureRuns evaluate", tail(tmp + "/runs.err"))
 
 # The output check over a library-only, a program-and-library and an empty $out: a fake
-# nixcross records what it was asked to check.
+# nixcross records what it was asked to check, and the shell's options must be the same
+# after it as before.
 runs = json.load(open(tmp + "/checkruns.json"))
 report(len(runs) == 4, "eval.nix checkOutputsRuns evaluate (crane and naersk, musl and android)",
        tail(tmp + "/checkruns.err"))
@@ -194,8 +230,16 @@ for run in runs:
         fake = case + "/fakebin/nixcross"
         open(fake, "w").write('#!/bin/sh\necho "$@" > "%s/args"\n' % case)
         os.chmod(fake, 0o755)
-        p = subprocess.run(["bash", "-euo", "pipefail", "-c", run["script"]], capture_output=True, text=True,
-                           env=dict(os.environ, out=case + "/out", PATH=case + "/fakebin:" + os.environ["PATH"]))
+        # Sourced as stdenv runs a phase's hooks, between two records of the shell's
+        # options: the check must not leave any changed (a nullglob would change how every
+        # later phase expands globs).
+        open(case + "/check.sh", "w").write(run["script"])
+        wrapper = ('{ shopt -p; set -o; } >"$NIXCROSS_CASE/opts-before"\n'
+                   'source "$NIXCROSS_CASE/check.sh"\n'
+                   '{ shopt -p; set -o; } >"$NIXCROSS_CASE/opts-after"\n')
+        p = subprocess.run(["bash", "-euo", "pipefail", "-c", wrapper], capture_output=True, text=True,
+                           env=dict(os.environ, out=case + "/out", NIXCROSS_CASE=case,
+                                    PATH=case + "/fakebin:" + os.environ["PATH"]))
         args = open(case + "/args").read().split() if os.path.exists(case + "/args") else []
         checked = sorted(os.path.relpath(a, case + "/out") for a in args if a.startswith(case))
         wanted = sorted(f for f in files if not f.endswith((".rlib", ".d")))
@@ -208,6 +252,81 @@ for run in runs:
                   and (("rustc drops it with a static C runtime" in p.stderr) == static) and not args)
             detail = f"exit {p.returncode}, stderr {p.stderr.strip()[-300:]}"
         report(ok, f"{run['label']}: the output check over a {layout} $out", detail)
+        if want_rc == 0:
+            def opts(which):
+                path = f"{case}/opts-{which}"
+                return open(path).read().splitlines() if os.path.exists(path) else None
+            before, after = opts("before"), opts("after")
+            changed = sorted(set(after or []) - set(before or []))
+            report(p.returncode == 0 and before and after == before,
+                   f"{run['label']}: the output check over a {layout} $out leaves the shell options (shopt -p, set -o) as they were",
+                   f"exit {p.returncode}, changed: {changed}")
+
+# checkOutput's script as its derivation would run it (bash, set -euo pipefail), over
+# fake programs: each prints its first line, pauses, then many more, so that a
+# `$(prog | head -n1)` would fail under pipefail (head is gone, the next write gets
+# SIGPIPE) and only the first lines may be compared. A fake runner (qemu, wine) runs the
+# program and records wine's DLL overrides; a fake nixcross records the check.
+scripts = json.load(open(tmp + "/checkscripts.json"))
+report(len(scripts) == 3, "eval.nix checkOutputScripts evaluate (native, qemu and wine targets)",
+       tail(tmp + "/checkscripts.err"))
+program = '#!/bin/sh\necho "%s"\nsleep 0.3\ni=0\nwhile [ $i -lt 2000 ]; do echo "%s line $i"; i=$((i + 1)); done\n'
+for run in scripts:
+    for case_name, first_line, want_ok in (("a program printing many lines, first line as the native build's", "hello-cross 0.1.0", True),
+                                           ("a program whose first line differs from the native build's", "something else", False)):
+        case = os.path.join(tmp, "script-" + run["target"] + ("-same" if want_ok else "-differs"))
+        package, expected = case + "/package", case + "/expected"
+        for d in ("fakebin", "tmp", "package/bin", "expected/bin"):
+            os.makedirs(os.path.join(case, d), exist_ok=True)
+        name = "hello-cross"
+        for path, text in ((f"{package}/bin/{name}{run['exeSuffix']}", program % (first_line, "cross")),
+                           (f"{expected}/bin/{name}", program % ("hello-cross 0.1.0", "native")),
+                           (case + "/fakebin/nixcross", '#!/bin/sh\necho "$@" >"%s/check-args"\n' % case)):
+            open(path, "w").write(text)
+            os.chmod(path, 0o755)
+        script = run["script"].replace("@PACKAGE@", package).replace("@EXPECTED@", expected)
+        if run["runner"] is not None:
+            runner = case + "/fakebin/runner"
+            open(runner, "w").write('#!/bin/sh\nprintf "%%s" "${WINEDLLOVERRIDES-unset}" >"%s/wine-overrides"\nexec "$1"\n' % case)
+            os.chmod(runner, 0o755)
+            script = script.replace(run["runner"], runner)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("WINE")}
+        p = subprocess.run(["bash", "-c", script], capture_output=True, text=True,
+                           env=dict(env, out=case + "/out", TMPDIR=case + "/tmp",
+                                    PATH=case + "/fakebin:" + os.environ["PATH"]))
+        args = open(case + "/check-args").read().split() if os.path.exists(case + "/check-args") else []
+        checked = args == ["check", "--target", run["target"], f"{package}/bin/{name}{run['exeSuffix']}"]
+        ran = (run["runner"] is None) or os.path.exists(case + "/wine-overrides")
+        if want_ok:
+            ok = p.returncode == 0 and checked and ran and "ran and printed the native build's line: hello-cross 0.1.0" in p.stdout
+        else:
+            ok = (p.returncode != 0 and checked and ran
+                  and "printed 'something else', the native build printed 'hello-cross 0.1.0'" in p.stderr)
+        report(ok, f"{run['label']}: the script run in bash over {case_name} {'passes' if want_ok else 'fails naming both lines'}",
+               f"exit {p.returncode}, check args {args}, ran under the runner: {ran}, stdout {p.stdout.strip()[-200:]!r}, stderr {p.stderr.strip()[-300:]!r}")
+        if run["wine"] and want_ok:
+            got = open(case + "/wine-overrides").read() if os.path.exists(case + "/wine-overrides") else None
+            report(got == "mscoree,mshtml=", f"{run['label']}: wine runs the binaries with WINEDLLOVERRIDES=mscoree,mshtml=",
+                   f"WINEDLLOVERRIDES was {got!r}")
+
+# The template's src holds only what cargo reads, so a README.md (or flake.nix) edit
+# leaves its store path, and so every target's build, as it was; a source edit does not.
+srcs = {v: json.load(open(f"{tmp}/template-{v}.json"))
+        for v in ("committed", "readme-added", "readme-edited", "flake-edited", "main-edited")}
+committed = srcs["committed"]
+report(committed is not None and sorted(committed["files"]) == ["Cargo.lock", "Cargo.toml", "src/main.rs"],
+       "template: src holds Cargo.toml, Cargo.lock and src/ only (what cargo reads)",
+       f"files: {committed and sorted(committed['files'])}; {tail(tmp + '/template-committed.err')}")
+for variant, what in (("readme-added", "adding a README.md"), ("readme-edited", "editing README.md"),
+                      ("flake-edited", "editing flake.nix")):
+    got = srcs[variant]
+    report(committed is not None and got is not None and got["path"] == committed["path"],
+           f"template: {what} leaves src's store path unchanged (nothing rebuilds)",
+           f"{got and got['path']} != {committed and committed['path']}; files {got and sorted(got['files'])}; {tail(tmp + '/template-' + variant + '.err')}")
+got = srcs["main-edited"]
+report(committed is not None and got is not None and got["path"] != committed["path"],
+       "template: editing src/main.rs changes src's store path (the comparison above can fail)",
+       f"both {committed and committed['path']}")
 
 # Android without acceptAndroidSdkLicense must not evaluate, and must say what to do.
 for i in range(0, len(refusals), 3):
@@ -222,5 +341,6 @@ for i in range(0, len(refusals), 3):
     report(ok, f"{what} for an android target without acceptAndroidSdkLicense fails with the licence message", detail)
 
 print(f"upstream-eval: {passed} passed, {failed} failed")
+print(f"upstream-eval: {not_locked}")
 sys.exit(1 if failed else 0)
 EOF

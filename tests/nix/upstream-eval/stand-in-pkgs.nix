@@ -185,6 +185,9 @@
     rustc = package "rustc" {};
     cargo = package "cargo" {};
     clippy = package "clippy" {};
+    # The "default" profile's cargo is wrapped with libsecret on its library path
+    # (mkNixcrossDevShell's toolchain).
+    libsecret = package "libsecret" {};
     makeWrapper = package "make-wrapper-hook" {};
     autoPatchelfHook = package "auto-patchelf-hook" {};
     writableTmpDirAsHomeHook = package "writable-tmp-dir-as-home-hook" {};
