@@ -20,6 +20,7 @@ cache=${NIXCROSS_TEST_CACHE:-$HOME/.cache/nixcross-tests}
 mkdir -p "$cache"
 passed=0
 failed=0
+not_run=0  # cells deliberately not run (each said so loudly where it was skipped)
 failures=()
 
 # Each step's wall time is printed when the next one starts, and the total at the end.
@@ -112,9 +113,11 @@ if [[ $quick -eq 0 && $prewarmed -eq 1 ]]; then
     rm -rf "$work/target" "$work/bare" "$work/native-target" "$work/logs" "$work/links"
     python3 tests/harness/matrix.py --nixcross target/release/nixcross --stubgen target/release/nixcross-stubgen --sysroots "$cache/sysroots" --work "$work" | tee "$cache/matrix.out"
     rc=${PIPESTATUS[0]}
-    p=$(sed -n 's/^matrix: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$cache/matrix.out")
-    f=$(sed -n 's/^matrix: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$cache/matrix.out")
+    p=$(sed -n 's/^matrix: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) not run$/\1/p' "$cache/matrix.out")
+    f=$(sed -n 's/^matrix: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) not run$/\2/p' "$cache/matrix.out")
+    n=$(sed -n 's/^matrix: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) not run$/\3/p' "$cache/matrix.out")
     record matrix $rc "${p:-0}" "${f:-0}"
+    not_run=$((not_run + ${n:-0}))
 
     step "reproducible: the corpus built again elsewhere, later, with a fresh (prewarmed) cache, equals the matrix's build"
     python3 tests/harness/repro.py --nixcross target/release/nixcross --sysroots "$cache/sysroots" \
@@ -139,5 +142,5 @@ step_done
 echo
 echo "total: $((SECONDS - started_all)) s"
 if [[ ${#failures[@]} -gt 0 ]]; then echo "failed steps: ${failures[*]}"; fi
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $not_run not run (listed as NOT RUN above)"
 [[ $failed -eq 0 ]]

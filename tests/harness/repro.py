@@ -41,7 +41,7 @@ import time
 import zlib
 from pathlib import Path
 
-from common import EXPECTED_FAILURES, FIXTURES, TARGETS, Results, groups, repro_targets
+from common import EXPECTED_FAILURES, FIXTURES, REPRO_TARGETS, TARGETS, Results, groups, repro_targets
 
 ROOT = Path(__file__).resolve().parents[2]
 # Fixture -> the workspace (relative to the repository) that holds it.
@@ -51,7 +51,7 @@ BINARIES = [name for name, (_, _, repro) in FIXTURES.items() if repro]
 
 def for_target(binaries, target):
     """The binaries repro.py rebuilds for `target` (common.FIXTURES says which)."""
-    return [b for b in binaries if repro_targets(b) is None or target in repro_targets(b)]
+    return [b for b in binaries if target in repro_targets(b)]
 # Upstream: crates that bake cargo's OUT_DIR (so the target dir) into the binary. Their
 # two builds may differ there and nowhere else (differs_only_in_target_dir): B's target
 # dir path has the length of A's, and with it read as A's the bytes must be identical
@@ -485,7 +485,7 @@ def main():
     p.add_argument("--sysroots", type=Path, required=True)
     p.add_argument("--work", type=Path, required=True)
     p.add_argument("--zig", default=os.environ.get("NIXCROSS_ZIG"))
-    p.add_argument("--targets", nargs="*", default=TARGETS)
+    p.add_argument("--targets", nargs="*", default=REPRO_TARGETS)
     p.add_argument("--binaries", nargs="*", default=BINARIES)
     p.add_argument("--rustflags", default="", help="appended to CARGO_TARGET_<T>_RUSTFLAGS ({src}, {target_dir}, {cache} expand)")
     p.add_argument("--env", action="append", default=[], help="K=V for both builds ({src}, {target_dir}, {cache} expand)")
