@@ -58,11 +58,32 @@
   pname = "${shared.pname}-${target}";
   inherit (shared) version;
   # What cannot come out for this target, said when nothing was installed.
-  noOutputHint = let
-    output = (import ./targetTable.nix).targets.${target}.output;
-  in
-    if output.static && output.format == "elf"
+  staticElf = entry.output.static && entry.output.format == "elf";
+  noOutputHint =
+    if staticElf
     then "; a cdylib cannot be built for ${target} (rustc drops it with a static C runtime): add \"staticlib\" to the crate-type of [lib] to ship a library for it"
+    else "";
+  # A static musl target cannot make a shared library: rustc drops a cdylib there with
+  # only a warning. A crate whose libraries are cdylibs only fails instead of shipping
+  # without its library; cargo metadata (offline, the crate's own manifests) says which.
+  droppedCdylibCheck =
+    if staticElf
+    then ''
+      if nixcross_meta=$(cargo metadata --offline --no-deps --format-version 1 2>/dev/null); then
+        case "$nixcross_meta" in
+          *'"cdylib"'*)
+            nixcross_libs=0
+            for nixcross_file in "$out"/lib/*.so "$out"/lib/*.a; do
+              if [ -f "$nixcross_file" ]; then nixcross_libs=1; fi
+            done
+            if [ "$nixcross_libs" = 0 ]; then
+              echo "nixcross: ${target} cannot build the cdylib this crate declares (a static musl C runtime has no shared libraries; rustc dropped it): add \"staticlib\" to the crate-type of [lib] to ship the library as an archive, or build the .so for another target" >&2
+              exit 1
+            fi
+            ;;
+        esac
+      fi
+    ''
     else "";
   # Programs in bin/, cdylib and staticlib files in lib/ (crane installs them there;
   # naersk with copyLibs): each is held to its platform's contract by nixcross check.
@@ -79,6 +100,7 @@
       echo "nixcross: no programs or libraries were installed in $out/bin or $out/lib for ${target}${noOutputHint}" >&2
       exit 1
     fi
+    ${droppedCdylibCheck}
     # Build tools' store paths baked into outputs (OpenSSL's "compiler:" string names the
     # nixcross cc link) would make them runtime dependencies: their hashes become e's, as
     # remove-references-to does, with a Mach-O's ad-hoc signature renewed.

@@ -218,9 +218,15 @@ runs = json.load(open(tmp + "/checkruns.json"))
 report(len(runs) == 4, "eval.nix checkOutputsRuns evaluate (crane and naersk, musl and android)",
        tail(tmp + "/checkruns.err"))
 for run in runs:
-    for layout, files, want_rc in (("library-only", ["lib/libfoo.so", "lib/libfoo.rlib", "lib/libfoo.d"], 0),
-                                   ("program and library", ["bin/foo", "lib/libfoo.a"], 0),
-                                   ("empty", [], 1)):
+    static = run["target"].endswith("musl")
+    # (layout, installed files, crate types cargo metadata reports, expected exit code)
+    for layout, files, types, want_rc in (
+            ("library-only", ["lib/libfoo.so", "lib/libfoo.rlib", "lib/libfoo.d"], ["cdylib"], 0),
+            ("program and library", ["bin/foo", "lib/libfoo.a"], ["cdylib", "staticlib"], 0),
+            ("empty", [], ["bin"], 1),
+            # A crate whose library is a cdylib only: on static musl rustc drops it with a
+            # warning, so the program alone would ship; that must fail, saying why.
+            ("program whose cdylib was dropped", ["bin/foo"], ["cdylib"], 1 if static else 0)):
         case = os.path.join(tmp, "out-" + run["label"].replace(" ", "-") + "-" + layout.replace(" ", "-"))
         os.makedirs(case + "/fakebin", exist_ok=True)
         for f in files:
@@ -230,6 +236,9 @@ for run in runs:
         fake = case + "/fakebin/nixcross"
         open(fake, "w").write('#!/bin/sh\necho "$@" > "%s/args"\n' % case)
         os.chmod(fake, 0o755)
+        meta = json.dumps({"packages": [{"targets": [{"crate_types": types}]}]})
+        open(case + "/fakebin/cargo", "w").write("#!/bin/sh\ncat <<'META'\n%s\nMETA\n" % meta)
+        os.chmod(case + "/fakebin/cargo", 0o755)
         # Sourced as stdenv runs a phase's hooks, between two records of the shell's
         # options: the check must not leave any changed (a nullglob would change how every
         # later phase expands globs).
@@ -246,8 +255,11 @@ for run in runs:
         if want_rc == 0:
             ok = p.returncode == 0 and checked == wanted and args[:3] == ["check", "--target", run["target"]]
             detail = f"exit {p.returncode}, checked {checked}, wanted {wanted}, stderr {p.stderr.strip()[-300:]}"
+        elif files:
+            ok = (p.returncode != 0 and "cannot build the cdylib this crate declares" in p.stderr
+                  and 'add "staticlib" to the crate-type' in p.stderr and not args)
+            detail = f"exit {p.returncode}, stderr {p.stderr.strip()[-300:]}"
         else:
-            static = run["target"].endswith("musl")
             ok = (p.returncode != 0 and "no programs or libraries were installed" in p.stderr
                   and (("rustc drops it with a static C runtime" in p.stderr) == static) and not args)
             detail = f"exit {p.returncode}, stderr {p.stderr.strip()[-300:]}"
