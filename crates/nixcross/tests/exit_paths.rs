@@ -70,3 +70,61 @@ fn a_failed_prewarm_leaves_no_work_directory_behind() {
         assert_eq!(names(&tmp), Vec::<String>::new(), "{}", cargo.display());
     }
 }
+
+/// `cmd` limited to files of `bytes` bytes, with SIGXFSZ ignored: a write past the limit
+/// fails with EFBIG, as on a full disk.
+fn with_file_size_limit(cmd: &mut Command, bytes: u64) -> &mut Command {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: setrlimit and signal are async-signal-safe; nothing else runs before exec.
+    unsafe {
+        cmd.pre_exec(move || {
+            let limit = libc::rlimit {
+                rlim_cur: bytes,
+                rlim_max: bytes,
+            };
+            libc::setrlimit(libc::RLIMIT_FSIZE, &limit);
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            Ok(())
+        })
+    }
+}
+
+/// Arguments adding up to about `bytes` bytes (objects that need not exist: the fake zig
+/// never opens them).
+fn many_objects(dir: &Path, bytes: usize) -> Vec<String> {
+    let one = format!(
+        "{}/target/release/deps/object-with-a-long-name",
+        dir.display()
+    );
+    (0..bytes / (one.len() + 8))
+        .map(|i| format!("{one}-{i:05}.o"))
+        .collect()
+}
+
+#[test]
+fn a_response_file_that_cannot_be_written_leaves_no_temporary_files() {
+    // Before, a write failing part-way left the response files already written, the
+    // half-written one and the quote-alias symlinks in the cache.
+    let d = tempfile::tempdir().unwrap();
+    let zig = script(d.path(), "zig", "exit 0");
+    let cache = d.path().join("cache");
+    let quoted = d.path().join("o'brien");
+    fs::create_dir_all(&quoted).unwrap();
+    fs::write(quoted.join("a.o"), "").unwrap();
+    let mut cmd = nixcross(&zig, &[("NIXCROSS_CACHE_DIR", &cache)]);
+    cmd.args(["run", "--target", MUSL, "--role", "linker", "--"])
+        // Reached through a symlink in the cache's tmp directory.
+        .arg(quoted.join("a.o"))
+        // No path, so it stays on the command line: the arguments before it go into a
+        // small first response file, those after it into a big second one.
+        .arg("-Wl,-rpath,/x'y")
+        .args(many_objects(d.path(), 200 * 1024));
+    let o = with_file_size_limit(&mut cmd, 32 * 1024).output().unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("writing") && text(&o).contains(".rsp"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(names(&cache.join("nixcross/tmp")), Vec::<String>::new());
+}

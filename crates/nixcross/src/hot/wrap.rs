@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::error::Error;
+use crate::error::{io, Error};
 use crate::hot::cache;
 use crate::hot::linkreq;
 use crate::hot::respfile;
@@ -329,76 +329,111 @@ pub fn quote(arg: &str) -> String {
     }
 }
 
+/// Files made for one zig run (response files, quote-alias symlinks), removed when this
+/// is dropped: every return path, an error half-way through writing them included,
+/// leaves none behind.
+#[derive(Default)]
+struct TempFiles(Vec<PathBuf>);
+
+impl TempFiles {
+    /// Registers `path` before it is created, so a half-written file is removed too.
+    fn add(&mut self, path: PathBuf) {
+        self.0.push(path);
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl Drop for TempFiles {
+    fn drop(&mut self) {
+        for p in &self.0 {
+            let _ = fs::remove_file(p);
+        }
+    }
+}
+
+/// The directory for response files: the writable cache, also for the NDK (whose plans
+/// have no zig cache).
+fn response_file_dir(plan: &Plan, env: Env) -> PathBuf {
+    match &plan.cache {
+        Some(c) => c.join("nixcross/tmp"),
+        None => cache::cache_dir(env)
+            .map(|c| c.join("nixcross/tmp"))
+            .unwrap_or_else(|_| std::env::temp_dir()),
+    }
+}
+
+/// The arguments after the prefix when zig gets response files: the files are written
+/// (and registered in `temp`) and named as `@file`.
+fn response_file_args(plan: &Plan, env: Env, temp: &mut TempFiles) -> Result<Vec<String>, Error> {
+    let dir = response_file_dir(plan, env);
+    fs::create_dir_all(&dir).map_err(io(format!("creating {}", dir.display())))?;
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    // zig's reader cannot carry a single quote at all. A path holding one
+    // (/home/o'brien/...) is reached through a symlink without it instead, so that
+    // thousands of such inputs do not all land on the command line (E2BIG).
+    let mut aliases = QuoteAliases::new(&dir, nanos);
+    let args: Vec<String> = match plan.cache {
+        Some(_) => plan.args.iter().map(|a| aliases.alias(a)).collect(),
+        None => plan.args.clone(),
+    };
+    for link in aliases.links {
+        temp.add(link);
+    }
+    // Runs of encodable arguments go to response files, in order; an argument zig's
+    // reader cannot carry (a single quote) goes on the command line between them.
+    let mut out = Vec::new();
+    let mut chunk = String::new();
+    let mut written = 0;
+    let mut flush = |chunk: &mut String, out: &mut Vec<String>| -> Result<(), Error> {
+        if chunk.is_empty() {
+            return Ok(());
+        }
+        let path = dir.join(format!("args-{}-{nanos}-{written}.rsp", std::process::id()));
+        written += 1;
+        temp.add(path.clone());
+        fs::write(&path, std::mem::take(chunk))
+            .map_err(io(format!("writing {}", path.display())))?;
+        out.push(format!("@{}", path.display()));
+        Ok(())
+    };
+    for a in &args {
+        let encoded = match plan.cache {
+            Some(_) => respfile::write_zig_arg(a),
+            None => Some(respfile::write(std::slice::from_ref(a))),
+        };
+        match encoded {
+            Some(e) => {
+                chunk.push_str(e.trim_end_matches('\n'));
+                chunk.push('\n');
+            }
+            None => {
+                flush(&mut chunk, &mut out)?;
+                out.push(a.clone());
+            }
+        }
+    }
+    flush(&mut chunk, &mut out)?;
+    Ok(out)
+}
+
 pub fn execute(plan: Plan, env: Env) -> Result<i32, Error> {
     // rustc fails a dlltool call that writes anything to stderr, so that role only logs
     // to NIXCROSS_LOG.
     let verbose = env("NIXCROSS_VERBOSE").is_some_and(|v| !v.is_empty() && v != "0")
         && plan.role != Role::Dlltool;
-    let io = |what: String| move |source| Error::Io { what, source };
     if let Some(dir) = &plan.stubs {
         stubs::ensure(dir)?;
     }
-    let mut rsp_paths: Vec<PathBuf> = Vec::new();
+    let mut temp = TempFiles::default();
     let mut final_args = plan.prefix.clone();
     if plan.use_response_file {
-        // The writable cache, also for the NDK (whose plans have no zig cache).
-        let dir = match &plan.cache {
-            Some(c) => c.join("nixcross/tmp"),
-            None => cache::cache_dir(env)
-                .map(|c| c.join("nixcross/tmp"))
-                .unwrap_or_else(|_| std::env::temp_dir()),
-        };
-        fs::create_dir_all(&dir).map_err(io(format!("creating {}", dir.display())))?;
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0);
-        // zig's reader cannot carry a single quote at all. A path holding one
-        // (/home/o'brien/...) is reached through a symlink without it instead, so that
-        // thousands of such inputs do not all land on the command line (E2BIG).
-        let mut aliases = QuoteAliases::new(&dir, nanos);
-        let args: Vec<String> = match plan.cache {
-            Some(_) => plan.args.iter().map(|a| aliases.alias(a)).collect(),
-            None => plan.args.clone(),
-        };
-        for link in &aliases.links {
-            rsp_paths.push(link.clone());
-        }
-        // Runs of encodable arguments go to response files, in order; an argument zig's
-        // reader cannot carry (a single quote) goes on the command line between them.
-        let mut chunk = String::new();
-        let mut flush = |chunk: &mut String, final_args: &mut Vec<String>| -> Result<(), Error> {
-            if chunk.is_empty() {
-                return Ok(());
-            }
-            let path = dir.join(format!(
-                "args-{}-{nanos}-{}.rsp",
-                std::process::id(),
-                rsp_paths.len()
-            ));
-            fs::write(&path, std::mem::take(chunk))
-                .map_err(io(format!("writing {}", path.display())))?;
-            final_args.push(format!("@{}", path.display()));
-            rsp_paths.push(path);
-            Ok(())
-        };
-        for a in &args {
-            let encoded = match plan.cache {
-                Some(_) => respfile::write_zig_arg(a),
-                None => Some(respfile::write(std::slice::from_ref(a))),
-            };
-            match encoded {
-                Some(e) => {
-                    chunk.push_str(e.trim_end_matches('\n'));
-                    chunk.push('\n');
-                }
-                None => {
-                    flush(&mut chunk, &mut final_args)?;
-                    final_args.push(a.clone());
-                }
-            }
-        }
-        flush(&mut chunk, &mut final_args)?;
+        final_args.extend(response_file_args(&plan, env, &mut temp)?);
     } else {
         final_args.extend(plan.args.iter().cloned());
     }
@@ -450,7 +485,7 @@ pub fn execute(plan: Plan, env: Env) -> Result<i32, Error> {
         (Some(cache), Some(key)) => is_warm(cache, key),
         _ => true,
     };
-    if warm && rsp_paths.is_empty() {
+    if warm && temp.is_empty() {
         // Nothing to do after zig: become zig. Saves a fork and a wait on every call
         // (most of the wrapper's overhead), and exit code and signals are zig's own.
         let failure = cmd_exec(&mut cmd);
@@ -460,9 +495,8 @@ pub fn execute(plan: Plan, env: Env) -> Result<i32, Error> {
         (Some(cache), Some(key)) => run_warming(&mut cmd, cache, key, plan.seed.as_deref()),
         _ => run(&mut cmd),
     };
-    for p in rsp_paths {
-        let _ = fs::remove_file(p);
-    }
+    // Now: dying of zig's signal below runs no destructors.
+    drop(temp);
     match result? {
         Exit::Code(code) => Ok(code),
         // zig was killed: die of the same signal, as a shell or make expects.
