@@ -179,7 +179,7 @@ pub fn zip(top: &str, entries: &[Entry], mtime: u64) -> std::io::Result<Vec<u8>>
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::io::Read;
 
@@ -196,6 +196,62 @@ mod tests {
                 executable: false,
             },
         ]
+    }
+
+    /// Bytes that compress somewhat and span many copy buffers (so streaming writes them
+    /// in many pieces).
+    pub fn pseudo_random(len: usize, seed: u32) -> Vec<u8> {
+        let mut x = seed;
+        (0..len)
+            .map(|_| {
+                x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                b"abcdefgh\0\x7f"[(x >> 16) as usize % 10]
+            })
+            .collect()
+    }
+
+    fn big_entries() -> Vec<Entry> {
+        vec![
+            Entry {
+                name: "tool".into(),
+                data: pseudo_random(700_000, 1),
+                executable: true,
+            },
+            Entry {
+                name: "README.md".into(),
+                data: b"read me\n".to_vec(),
+                executable: false,
+            },
+            Entry {
+                name: "empty".into(),
+                data: vec![],
+                executable: false,
+            },
+        ]
+    }
+
+    fn sha256_hex(data: &[u8]) -> String {
+        use sha2::Digest;
+        sha2::Sha256::digest(data)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    /// Release checksums are published: the bytes of an archive of given files must never
+    /// change (these are what the in-memory writers of nixcross 0.1 gave).
+    #[test]
+    fn archives_of_given_files_have_pinned_bytes() {
+        let tgz = tar_gz("pkg-1.0-t", &big_entries(), 1_700_000_000).unwrap();
+        let zip = zip("pkg-1.0-t", &big_entries(), 1_700_000_000).unwrap();
+        assert_eq!(
+            sha256_hex(&tgz),
+            "cdd0385ca2556ff9a2a3a2102ad28968e931963d991537f233f58db0dfbe1328"
+        );
+        assert_eq!(
+            sha256_hex(&zip),
+            "977abd6414228f642d98fea88f2fce156c5cd7e7011732bf00b4ffa989486a25"
+        );
     }
 
     #[test]

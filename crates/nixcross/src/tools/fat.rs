@@ -164,6 +164,27 @@ mod tests {
         d
     }
 
+    fn sha256_hex(data: &[u8]) -> String {
+        use sha2::Digest;
+        sha2::Sha256::digest(data)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    /// Thin files bigger than a copy buffer give the bytes nixcross 0.1 gave.
+    #[test]
+    fn a_universal_file_of_given_slices_has_pinned_bytes() {
+        let mut x = crate::tools::archive::tests::pseudo_random(300_001, 2);
+        let mut a = crate::tools::archive::tests::pseudo_random(500_003, 3);
+        x[..12].copy_from_slice(&thin(CPU_TYPE_X86_64, 12, 0));
+        a[..12].copy_from_slice(&thin(CPU_TYPE_ARM64, 12, 0));
+        assert_eq!(
+            sha256_hex(&merge(&[&a, &x]).unwrap()),
+            "74b92003753ad58ad798673857762b082dfa030bda0dd09010191d14da639296"
+        );
+    }
+
     /// Slices are copied byte for byte: a code signature covers exactly its slice's
     /// bytes, so any change inside a slice would make macOS reject the arm64 binary.
     #[test]
