@@ -101,7 +101,7 @@ pub fn prewarm(
             "--profile",
             profile,
         ])
-        .current_dir(&work)
+        .current_dir(work)
         .env("CARGO_TARGET_DIR", work.join("target"))
         .env("NIXCROSS_CACHE_DIR", &out)
         .env_remove("NIXCROSS_PREWARMED_CACHE")
