@@ -128,3 +128,75 @@ fn a_response_file_that_cannot_be_written_leaves_no_temporary_files() {
     );
     assert_eq!(names(&cache.join("nixcross/tmp")), Vec::<String>::new());
 }
+
+/// A static ELF program for x86_64 or aarch64 that passes `nixcross check` for the musl
+/// target: a header, one PT_LOAD and `padding` bytes (none of it need run).
+fn tiny_static_elf(machine: u16, padding: &[u8]) -> Vec<u8> {
+    let size = (64 + 56 + padding.len()) as u64;
+    let mut elf = b"\x7fELF\x02\x01\x01\0".to_vec();
+    elf.extend_from_slice(&[0; 8]);
+    for half in [2u16, machine] {
+        elf.extend_from_slice(&half.to_le_bytes()); // ET_EXEC, e_machine
+    }
+    elf.extend_from_slice(&1u32.to_le_bytes()); // e_version
+    for word in [0x40_0078u64, 64, 0] {
+        elf.extend_from_slice(&word.to_le_bytes()); // e_entry, e_phoff, e_shoff
+    }
+    elf.extend_from_slice(&0u32.to_le_bytes()); // e_flags
+    for half in [64u16, 56, 1, 64, 0, 0] {
+        elf.extend_from_slice(&half.to_le_bytes()); // sizes and counts: one PT_LOAD
+    }
+    elf.extend_from_slice(&1u32.to_le_bytes()); // PT_LOAD
+    elf.extend_from_slice(&5u32.to_le_bytes()); // R+X
+    for word in [0u64, 0x40_0000, 0x40_0000, size, size, 0x1000] {
+        elf.extend_from_slice(&word.to_le_bytes());
+    }
+    elf.extend_from_slice(padding);
+    elf
+}
+
+/// Bytes deflate cannot shrink: the archive holding them is as big as they are.
+fn incompressible(len: usize) -> Vec<u8> {
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 32) as u8
+        })
+        .collect()
+}
+
+#[test]
+fn a_bundle_that_fails_while_writing_leaves_no_partial_release() {
+    // The first archive (aarch64) fits under the file size limit, the second does not:
+    // the error comes after the release was partly written.
+    let d = tempfile::tempdir().unwrap();
+    for (target, machine, padding) in [
+        ("aarch64-unknown-linux-musl", 0xb7u16, vec![0; 100]),
+        (MUSL, 0x3e, incompressible(1 << 20)),
+    ] {
+        let bin = d.path().join(target);
+        fs::create_dir_all(&bin).unwrap();
+        fs::write(bin.join("tool"), tiny_static_elf(machine, &padding)).unwrap();
+    }
+    let parent = d.path().join("releases");
+    fs::create_dir_all(&parent).unwrap();
+    let mut cmd = Command::new(EXE);
+    cmd.args(["bundle", "--name", "t", "--version", "1", "--out"])
+        .arg(parent.join("v1"))
+        .arg(format!(
+            "aarch64-unknown-linux-musl={}",
+            d.path().join("aarch64-unknown-linux-musl").display()
+        ))
+        .arg(format!("{MUSL}={}", d.path().join(MUSL).display()));
+    let o = with_file_size_limit(&mut cmd, 256 * 1024).output().unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("nixcross: bundle: t-1-aarch64-unknown-linux-musl.tar.gz"),
+        "the first archive was written: {}",
+        text(&o)
+    );
+    assert_eq!(names(&parent), Vec::<String>::new(), "{}", text(&o));
+}

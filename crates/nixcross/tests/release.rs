@@ -774,3 +774,43 @@ fn universal2_holds_at_most_one_slice_in_memory() {
         peak_kib / 1024
     );
 }
+
+/// `cmd` limited to files of `bytes` bytes, with SIGXFSZ ignored: a write past the limit
+/// fails with EFBIG, as on a full disk.
+fn with_file_size_limit(cmd: &mut Command, bytes: u64) -> &mut Command {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: setrlimit and signal are async-signal-safe; nothing else runs before exec.
+    unsafe {
+        cmd.pre_exec(move || {
+            let limit = libc::rlimit {
+                rlim_cur: bytes,
+                rlim_max: bytes,
+            };
+            libc::setrlimit(libc::RLIMIT_FSIZE, &limit);
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            Ok(())
+        })
+    }
+}
+
+#[test]
+#[ignore = "needs zig: set NIXCROSS_ZIG and pass --include-ignored"]
+fn universal2_that_fails_while_writing_leaves_no_partial_output() {
+    let (x86, arm) = big_macos_programs();
+    let tmp = tempfile::tempdir().unwrap();
+    // Directories: alpha is merged, then zbig exceeds the file size limit.
+    let parent = tmp.path().join("dirs");
+    fs::create_dir_all(&parent).unwrap();
+    let mut cmd = universal2_command(&parent.join("out"), x86, arm);
+    let o = with_file_size_limit(&mut cmd, 8 * MIB).output().unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("File too large"), "{}", text(&o));
+    assert_eq!(fs::read_dir(&parent).unwrap().count(), 0, "{}", text(&o));
+    // One file.
+    let parent = tmp.path().join("file");
+    fs::create_dir_all(&parent).unwrap();
+    let mut cmd = universal2_command(&parent.join("zbig"), &x86.join("zbig"), &arm.join("zbig"));
+    let o = with_file_size_limit(&mut cmd, 8 * MIB).output().unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert_eq!(fs::read_dir(&parent).unwrap().count(), 0, "{}", text(&o));
+}
