@@ -536,3 +536,74 @@ fn an_output_named_like_a_crt_object_and_combined_wl_lists_link() {
     assert_eq!(String::from_utf8_lossy(&run.stdout), "ok\n");
     assert!(!d.path().join("-static").exists());
 }
+
+/// `nixcross run` as `role` for `target`, or the argv0 link nixcross-wrap runs behind
+/// (made in `dir`), with `cache` as zig's cache.
+fn as_tool(via_link: bool, dir: &Path, target: &str, role: &str, cache: &Path) -> Command {
+    let mut cmd = if via_link {
+        let link = dir.join(format!("nixcross-{target}-{role}"));
+        if !link.exists() {
+            std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_nixcross-wrap"), &link).unwrap();
+        }
+        Command::new(&link)
+    } else {
+        let mut c = Command::new(NIXCROSS);
+        c.args(["run", "--target", target, "--role", role, "--"]);
+        c
+    };
+    cmd.env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("NIXCROSS_ZIG", zig())
+        .env("NIXCROSS_CACHE_DIR", cache);
+    // tests/run.sh's prewarmed libc, when there is one.
+    if let Some(seed) = std::env::var_os("NIXCROSS_PREWARMED_CACHE") {
+        cmd.env("NIXCROSS_PREWARMED_CACHE", seed);
+    }
+    cmd
+}
+
+#[test]
+#[ignore = "needs zig: set NIXCROSS_ZIG and pass --include-ignored"]
+fn arguments_that_are_not_utf8_reach_zig_as_they_are() {
+    // Before, any argument that was not UTF-8 (a Latin-1 file name) was refused, exit 2.
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let cache = tmpdir().join("zig-cache-warm");
+    let d = tempfile::tempdir().unwrap();
+    let odd = d.path().join(OsStr::from_bytes(b"x\xff"));
+    fs::create_dir_all(&odd).unwrap();
+    let src = odd.join("main.c");
+    fs::write(
+        &src,
+        "#include <stdio.h>\nint main(void){puts(\"ok\");return 0;}\n",
+    )
+    .unwrap();
+    for via_link in [false, true] {
+        let obj = odd.join(format!("main-{via_link}.o"));
+        let o = as_tool(via_link, d.path(), MUSL, "cc", &cache)
+            .arg("-c")
+            .arg(&src)
+            .arg("-o")
+            .arg(&obj)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", text(&o));
+        // Small: nixcross execs zig. Big: nixcross writes response files, with the
+        // non-UTF-8 arguments in them, and waits.
+        for repeats in [0, 8000] {
+            let out = odd.join(format!("prog-{via_link}-{repeats}"));
+            let mut search = b"-L".to_vec();
+            search.extend_from_slice(odd.as_os_str().as_bytes());
+            let o = as_tool(via_link, d.path(), MUSL, "linker", &cache)
+                .arg(&obj)
+                .args(std::iter::repeat_n(OsStr::from_bytes(&search), repeats))
+                .arg("-o")
+                .arg(&out)
+                .output()
+                .unwrap();
+            assert!(o.status.success(), "{repeats}: {}", text(&o));
+            let run = Command::new(&out).output().unwrap();
+            assert_eq!(String::from_utf8_lossy(&run.stdout), "ok\n");
+        }
+    }
+}

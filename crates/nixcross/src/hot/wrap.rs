@@ -1,6 +1,7 @@
 //! Runs one tool call: rewrites argv with the target's rules and runs zig (or the NDK's
 //! clang) with a writable cache, passing zig's exit code and stderr through untouched.
 
+use std::ffi::OsString;
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -9,6 +10,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use crate::error::{io, Error};
 use crate::hot::cache;
 use crate::hot::linkreq;
+use crate::hot::osargs::{self, Originals};
+use crate::hot::pkgconfig;
 use crate::hot::respfile;
 use crate::hot::rules::{self, Fired, Role};
 use crate::hot::seed;
@@ -38,11 +41,31 @@ pub struct Plan {
     pub stubs: Option<PathBuf>,
     /// NIXCROSS_PREWARMED_CACHE: copied into `cache` instead of a cold first link.
     pub seed: Option<PathBuf>,
+    /// What the placeholders in `args` stand for (bytes that are not UTF-8).
+    pub originals: Originals,
 }
 
 /// The process environment, as plan/execute read it (tests pass their own).
 pub fn process_env(key: &str) -> Option<String> {
     std::env::var(key).ok()
+}
+
+/// Acts as `role` for `target` on `args` (argv after argv[0], as the system gave them,
+/// UTF-8 or not): what a `nixcross-<target>-<role>` link does.
+pub fn act_as(
+    table: &Table,
+    target: &str,
+    role: Role,
+    args: Vec<OsString>,
+    env: Env,
+) -> Result<i32, Error> {
+    let (args, originals) = osargs::split(args);
+    if role == Role::PkgConfig {
+        let d = pkgconfig::decide(target, &args, env)?;
+        return pkgconfig::execute(d, args.iter().map(|a| originals.restore(a)).collect());
+    }
+    let plan = plan_with(table, target, role, args, originals, env)?;
+    execute(plan, env)
 }
 
 pub fn plan(
@@ -52,6 +75,18 @@ pub fn plan(
     raw: Vec<String>,
     env: Env,
 ) -> Result<Plan, Error> {
+    plan_with(table, target_name, role, raw, Originals::default(), env)
+}
+
+/// `plan` of arguments holding placeholders for `originals` (see `osargs`).
+fn plan_with(
+    table: &Table,
+    target_name: &str,
+    role: Role,
+    raw: Vec<String>,
+    originals: Originals,
+    env: Env,
+) -> Result<Plan, Error> {
     let target = table.target(target_name)?;
     let (args, used_rsp) = match role {
         Role::Cc | Role::Cxx | Role::Linker => respfile::expand(raw)?,
@@ -59,7 +94,11 @@ pub fn plan(
     };
     let rules = table.rules_for(target);
     let mut rewritten = rules::rewrite_env(&args, &rules, role, env);
-    let size: usize = rewritten.args.iter().map(|a| a.len() + 1).sum();
+    let size: usize = rewritten
+        .args
+        .iter()
+        .map(|a| originals.bytes(a).len() + 1)
+        .sum();
     let use_response_file = used_rsp || size > RESPONSE_FILE_THRESHOLD;
     match target.linker {
         LinkerKind::Zig | LinkerKind::ZigLld => {
@@ -110,6 +149,7 @@ pub fn plan(
                 seed: env("NIXCROSS_PREWARMED_CACHE")
                     .filter(|s| !s.is_empty())
                     .map(PathBuf::from),
+                originals,
             })
         }
         LinkerKind::NdkClang => {
@@ -157,6 +197,7 @@ pub fn plan(
                 role,
                 stubs: None,
                 seed: None,
+                originals,
             })
         }
     }
@@ -367,7 +408,7 @@ fn response_file_dir(plan: &Plan, env: Env) -> PathBuf {
 
 /// The arguments after the prefix when zig gets response files: the files are written
 /// (and registered in `temp`) and named as `@file`.
-fn response_file_args(plan: &Plan, env: Env, temp: &mut TempFiles) -> Result<Vec<String>, Error> {
+fn response_file_args(plan: &Plan, env: Env, temp: &mut TempFiles) -> Result<Vec<OsString>, Error> {
     let dir = response_file_dir(plan, env);
     fs::create_dir_all(&dir).map_err(io(format!("creating {}", dir.display())))?;
     let nanos = SystemTime::now()
@@ -388,9 +429,9 @@ fn response_file_args(plan: &Plan, env: Env, temp: &mut TempFiles) -> Result<Vec
     // Runs of encodable arguments go to response files, in order; an argument zig's
     // reader cannot carry (a single quote) goes on the command line between them.
     let mut out = Vec::new();
-    let mut chunk = String::new();
+    let mut chunk = Vec::new();
     let mut written = 0;
-    let mut flush = |chunk: &mut String, out: &mut Vec<String>| -> Result<(), Error> {
+    let mut flush = |chunk: &mut Vec<u8>, out: &mut Vec<OsString>| -> Result<(), Error> {
         if chunk.is_empty() {
             return Ok(());
         }
@@ -399,22 +440,25 @@ fn response_file_args(plan: &Plan, env: Env, temp: &mut TempFiles) -> Result<Vec
         temp.add(path.clone());
         fs::write(&path, std::mem::take(chunk))
             .map_err(io(format!("writing {}", path.display())))?;
-        out.push(format!("@{}", path.display()));
+        let mut at = OsString::from("@");
+        at.push(&path);
+        out.push(at);
         Ok(())
     };
     for a in &args {
+        let bytes = plan.originals.bytes(a);
         let encoded = match plan.cache {
-            Some(_) => respfile::write_zig_arg(a),
-            None => Some(respfile::write(std::slice::from_ref(a))),
+            Some(_) => respfile::write_zig_arg_bytes(&bytes).map(|mut e| {
+                e.push(b'\n');
+                e
+            }),
+            None => Some(respfile::write_bytes(&bytes)),
         };
         match encoded {
-            Some(e) => {
-                chunk.push_str(e.trim_end_matches('\n'));
-                chunk.push('\n');
-            }
+            Some(e) => chunk.extend_from_slice(&e),
             None => {
                 flush(&mut chunk, &mut out)?;
-                out.push(a.clone());
+                out.push(plan.originals.restore(a));
             }
         }
     }
@@ -431,11 +475,11 @@ pub fn execute(plan: Plan, env: Env) -> Result<i32, Error> {
         stubs::ensure(dir)?;
     }
     let mut temp = TempFiles::default();
-    let mut final_args = plan.prefix.clone();
+    let mut final_args: Vec<OsString> = plan.prefix.iter().map(OsString::from).collect();
     if plan.use_response_file {
         final_args.extend(response_file_args(&plan, env, &mut temp)?);
     } else {
-        final_args.extend(plan.args.iter().cloned());
+        final_args.extend(plan.args.iter().map(|a| plan.originals.restore(a)));
     }
     let log_file = env("NIXCROSS_LOG").filter(|s| !s.is_empty());
     if verbose || log_file.is_some() {
@@ -449,7 +493,7 @@ pub fn execute(plan: Plan, env: Env) -> Result<i32, Error> {
         let mut line = quote(&plan.program.to_string_lossy());
         for a in plan.prefix.iter().chain(&plan.args) {
             line.push(' ');
-            line.push_str(&quote(a));
+            line.push_str(&quote(&plan.originals.display(a)));
         }
         text.push_str(&format!("nixcross: {line}\n"));
         if verbose {
