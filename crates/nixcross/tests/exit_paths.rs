@@ -200,3 +200,39 @@ fn a_bundle_that_fails_while_writing_leaves_no_partial_release() {
     );
     assert_eq!(names(&parent), Vec::<String>::new(), "{}", text(&o));
 }
+
+#[test]
+fn a_setting_that_is_not_utf8_is_a_one_line_error_naming_it() {
+    // Before, std::env::var(..).ok() made such a value look unset: NIXCROSS_LOG was
+    // ignored, NIXCROSS_CACHE_DIR fell back to another cache, NIXCROSS_ZIG to PATH.
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let d = tempfile::tempdir().unwrap();
+    let zig = script(d.path(), "zig", "echo zig ran");
+    let cache = d.path().join("cache");
+    let odd = OsStr::from_bytes(b"/tmp/x\xff");
+    let compile = |var: &str| {
+        nixcross(&zig, &[("NIXCROSS_CACHE_DIR", &cache)])
+            .env(var, odd)
+            .args(["run", "--target", MUSL, "--role", "cc", "--", "-c", "x.c"])
+            .output()
+            .unwrap()
+    };
+    for var in ["NIXCROSS_CACHE_DIR", "NIXCROSS_ZIG", "NIXCROSS_LOG"] {
+        let o = compile(var);
+        assert_eq!(o.status.code(), Some(2), "{var}: {}", text(&o));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert!(
+            err.contains(&format!("{var} is not valid UTF-8")) && err.contains("set it to"),
+            "{err}"
+        );
+        assert!(!text(&o).contains("zig ran"), "{var}: zig must not run");
+    }
+    // Variables nixcross does not read on this path stay none of its business.
+    for var in ["HOME", "NIXCROSS_SOMETHING_ELSE", "LANG"] {
+        let o = compile(var);
+        assert!(o.status.success(), "{var}: {}", text(&o));
+        assert!(text(&o).contains("zig ran"), "{var}: {}", text(&o));
+    }
+}

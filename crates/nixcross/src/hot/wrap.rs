@@ -46,8 +46,25 @@ pub struct Plan {
 }
 
 /// The process environment, as plan/execute read it (tests pass their own).
+///
+/// A variable nixcross reads whose value is not UTF-8 cannot be used, and taking it as
+/// unset would silently use another cache, zig or log: that ends nixcross at once with
+/// a one-line error, exit 2. Variables nixcross does not read are never looked at.
+/// Exiting here runs no destructors, so every read happens before nixcross makes a
+/// temporary file (execute and prewarm read their settings first).
 pub fn process_env(key: &str) -> Option<String> {
-    std::env::var(key).ok()
+    match std::env::var(key) {
+        Ok(v) => Some(v),
+        Err(std::env::VarError::NotPresent) => None,
+        Err(std::env::VarError::NotUnicode(value)) => {
+            let e = Error::NotUtf8Setting {
+                name: key.to_string(),
+                value: value.to_string_lossy().into_owned(),
+            };
+            eprintln!("nixcross: error: {e}");
+            std::process::exit(2)
+        }
+    }
 }
 
 /// Acts as `role` for `target` on `args` (argv after argv[0], as the system gave them,
@@ -471,6 +488,8 @@ pub fn execute(plan: Plan, env: Env) -> Result<i32, Error> {
     // to NIXCROSS_LOG.
     let verbose = env("NIXCROSS_VERBOSE").is_some_and(|v| !v.is_empty() && v != "0")
         && plan.role != Role::Dlltool;
+    // Read before any temporary file is made (see process_env).
+    let log_file = env("NIXCROSS_LOG").filter(|s| !s.is_empty());
     if let Some(dir) = &plan.stubs {
         stubs::ensure(dir)?;
     }
@@ -481,7 +500,6 @@ pub fn execute(plan: Plan, env: Env) -> Result<i32, Error> {
     } else {
         final_args.extend(plan.args.iter().map(|a| plan.originals.restore(a)));
     }
-    let log_file = env("NIXCROSS_LOG").filter(|s| !s.is_empty());
     if verbose || log_file.is_some() {
         let mut text = String::new();
         for f in &plan.fired {
