@@ -236,3 +236,62 @@ fn a_setting_that_is_not_utf8_is_a_one_line_error_naming_it() {
         assert!(text(&o).contains("zig ran"), "{var}: {}", text(&o));
     }
 }
+
+/// Waits for `child` at most `limit`; kills it and fails the test if it is still running.
+fn output_within(mut child: std::process::Child, limit: std::time::Duration) -> Output {
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > limit {
+            child.kill().unwrap();
+            panic!("still running after {limit:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn a_link_waiting_for_another_first_link_says_so_once_and_gives_up_after_the_limit() {
+    use std::process::Stdio;
+    use std::time::Duration;
+    let d = tempfile::tempdir().unwrap();
+    let zig = script(d.path(), "zig", "echo zig ran");
+    let cache = d.path().join("cache");
+    // Another link, the first for x86_64-linux-musl on this cold cache, holds the lock.
+    fs::create_dir_all(cache.join("nixcross")).unwrap();
+    let lock = fs::File::create(cache.join("nixcross/lock-x86_64-linux-musl")).unwrap();
+    lock.lock().unwrap();
+    let link = |limit: Option<&str>| {
+        let mut cmd = nixcross(&zig, &[("NIXCROSS_CACHE_DIR", &cache)]);
+        cmd.args(["run", "--target", MUSL, "--role", "linker", "--", "a.o"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if let Some(l) = limit {
+            cmd.env("NIXCROSS_INTERNAL_LOCK_WAIT_SECS", l);
+        }
+        cmd.spawn().unwrap()
+    };
+    let waits = |o: &Output| {
+        text(o)
+            .matches("nixcross: waiting for another link")
+            .count()
+    };
+    // Past the limit: one line saying what holds it, exit 2, zig never ran.
+    let o = output_within(link(Some("1")), Duration::from_secs(30));
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert_eq!(waits(&o), 1, "{}", text(&o));
+    assert!(
+        text(&o).contains("gave up after 1 s") && text(&o).contains("lock-x86_64-linux-musl"),
+        "{}",
+        text(&o)
+    );
+    assert!(!text(&o).contains("zig ran"), "{}", text(&o));
+    // Released meanwhile: the link goes on, having said once what it waited for.
+    let child = link(None);
+    std::thread::sleep(Duration::from_millis(1500));
+    drop(lock);
+    let o = output_within(child, Duration::from_secs(30));
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(waits(&o), 1, "{}", text(&o));
+    assert!(text(&o).contains("zig ran"), "{}", text(&o));
+}

@@ -5,7 +5,7 @@ use std::ffi::OsString;
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::error::{io, Error};
 use crate::hot::cache;
@@ -490,6 +490,7 @@ pub fn execute(plan: Plan, env: Env) -> Result<i32, Error> {
         && plan.role != Role::Dlltool;
     // Read before any temporary file is made (see process_env).
     let log_file = env("NIXCROSS_LOG").filter(|s| !s.is_empty());
+    let lock_wait = lock_wait_limit(env)?;
     if let Some(dir) = &plan.stubs {
         stubs::ensure(dir)?;
     }
@@ -554,7 +555,9 @@ pub fn execute(plan: Plan, env: Env) -> Result<i32, Error> {
         return Err(exec_error(&cmd, failure));
     }
     let result = match (&plan.cache, &plan.cold_key) {
-        (Some(cache), Some(key)) => run_warming(&mut cmd, cache, key, plan.seed.as_deref()),
+        (Some(cache), Some(key)) => {
+            run_warming(&mut cmd, cache, key, plan.seed.as_deref(), lock_wait)
+        }
         _ => run(&mut cmd),
     };
     // Now: dying of zig's signal below runs no destructors.
@@ -642,6 +645,7 @@ fn run_warming(
     cache: &Path,
     key: &str,
     seed: Option<&Path>,
+    lock_wait: Duration,
 ) -> Result<Exit, Error> {
     let dir = cache.join("nixcross");
     let marker = seed::marker(cache, key);
@@ -652,7 +656,7 @@ fn run_warming(
     fs::create_dir_all(&dir).map_err(io(format!("creating {}", dir.display())))?;
     let lock_path = dir.join(format!("lock-{key}"));
     let lock = File::create(&lock_path).map_err(io(format!("creating {}", lock_path.display())))?;
-    wait_for_lock(&lock, &lock_path, key)?;
+    wait_for_lock(&lock, &lock_path, key, lock_wait)?;
     if marker.exists() {
         drop(lock);
         return run(cmd);
@@ -676,10 +680,27 @@ fn run_warming(
 
 /// Longest a link waits for another one's first link (zig building libc: a minute or
 /// two, much longer on a loaded machine) before giving up with an error.
-const LOCK_WAIT_LIMIT: std::time::Duration = std::time::Duration::from_secs(3600);
+const LOCK_WAIT_LIMIT: Duration = Duration::from_secs(3600);
 
-/// Takes the first-link lock; if another link holds it, says once what it waits for.
-fn wait_for_lock(lock: &File, path: &Path, key: &str) -> Result<(), Error> {
+/// LOCK_WAIT_LIMIT, or NIXCROSS_INTERNAL_LOCK_WAIT_SECS (for tests, which cannot wait an
+/// hour to see the limit work).
+fn lock_wait_limit(env: Env) -> Result<Duration, Error> {
+    let Some(s) = env("NIXCROSS_INTERNAL_LOCK_WAIT_SECS").filter(|s| !s.is_empty()) else {
+        return Ok(LOCK_WAIT_LIMIT);
+    };
+    s.trim()
+        .parse()
+        .map(Duration::from_secs)
+        .map_err(|_| {
+            Error::Usage(format!(
+                "NIXCROSS_INTERNAL_LOCK_WAIT_SECS='{s}' is not a number of seconds; unset it (it is for nixcross's tests)"
+            ))
+        })
+}
+
+/// Takes the first-link lock; if another link holds it, says once what it waits for, and
+/// gives up after `limit`.
+fn wait_for_lock(lock: &File, path: &Path, key: &str, limit: Duration) -> Result<(), Error> {
     use std::fs::TryLockError;
     let started = std::time::Instant::now();
     let mut said = false;
@@ -701,14 +722,15 @@ fn wait_for_lock(lock: &File, path: &Path, key: &str) -> Result<(), Error> {
             );
             said = true;
         }
-        if started.elapsed() > LOCK_WAIT_LIMIT {
+        if started.elapsed() > limit {
             return Err(Error::Usage(format!(
-                "gave up after {} s waiting for another link building zig's libc for {key}: if no other build is running, a stuck process holds {}",
-                LOCK_WAIT_LIMIT.as_secs(),
+                "gave up after {} s waiting for another link building zig's libc for {key}: if no other build is running, a stuck process holds {} (find it with: fuser {})",
+                limit.as_secs(),
+                path.display(),
                 path.display()
             )));
         }
-        std::thread::sleep(std::time::Duration::from_millis(200));
+        std::thread::sleep(Duration::from_millis(200));
     }
 }
 
