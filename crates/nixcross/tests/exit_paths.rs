@@ -295,3 +295,59 @@ fn a_link_waiting_for_another_first_link_says_so_once_and_gives_up_after_the_lim
     assert_eq!(waits(&o), 1, "{}", text(&o));
     assert!(text(&o).contains("zig ran"), "{}", text(&o));
 }
+
+#[test]
+fn android_response_files_are_written_to_the_writable_cache_not_tmpdir() {
+    // $TMPDIR can be small or shared; the cache is where nixcross may write.
+    let d = tempfile::tempdir().unwrap();
+    let bin = d
+        .path()
+        .join("ndk/toolchains/llvm/prebuilt/linux-x86_64/bin");
+    let record = d.path().join("record");
+    // The NDK's clang stand-in notes each response file it gets and keeps a copy.
+    script(
+        &bin,
+        "aarch64-linux-android21-clang",
+        &format!(
+            r#"for a; do case "$a" in @*) printf '%s\n' "${{a#@}}" >> {r}; cp "${{a#@}}" {r}.rsp;; esac; done"#,
+            r = record.display()
+        ),
+    );
+    let (tmp, cache) = (d.path().join("tmp"), d.path().join("cache"));
+    fs::create_dir_all(&tmp).unwrap();
+    let objects = many_objects(d.path(), 200 * 1024);
+    let o = Command::new(EXE)
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("NIXCROSS_ANDROID_NDK", d.path().join("ndk"))
+        .env("NIXCROSS_CACHE_DIR", &cache)
+        .env("TMPDIR", &tmp)
+        .args([
+            "run",
+            "--target",
+            "aarch64-linux-android",
+            "--role",
+            "linker",
+            "--",
+        ])
+        .args(&objects)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let recorded = fs::read_to_string(&record).unwrap();
+    let rsp: Vec<&str> = recorded.lines().collect();
+    assert_eq!(rsp.len(), 1, "{recorded}");
+    assert!(
+        Path::new(rsp[0]).starts_with(cache.join("nixcross/tmp")),
+        "{}",
+        rsp[0]
+    );
+    assert_eq!(names(&tmp), Vec::<String>::new());
+    assert!(!Path::new(rsp[0]).exists(), "removed after the link");
+    let copy = fs::read_to_string(d.path().join("record.rsp")).unwrap();
+    let lines: Vec<&str> = copy.lines().collect();
+    assert!(
+        objects.iter().all(|o| lines.contains(&o.as_str())),
+        "every argument is in the response file"
+    );
+}
