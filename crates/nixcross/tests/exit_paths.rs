@@ -351,3 +351,42 @@ fn android_response_files_are_written_to_the_writable_cache_not_tmpdir() {
         "every argument is in the response file"
     );
 }
+
+#[test]
+fn zig_killed_by_a_signal_while_nixcross_waits_ends_nixcross_by_the_same_signal() {
+    // make and shells tell "killed" from "failed" by the signal; 128+N is only a code.
+    use std::os::unix::process::ExitStatusExt;
+    let d = tempfile::tempdir().unwrap();
+    let record = d.path().join("record");
+    let zig = script(
+        d.path(),
+        "zig",
+        &format!("echo \"$@\" > {}; kill -TERM $$", record.display()),
+    );
+    let cache = d.path().join("cache");
+    // nixcross waits for zig on a cold cache's first link, and when it has response
+    // files to remove (a compile with 200 KiB of arguments).
+    let objects = many_objects(d.path(), 200 * 1024);
+    let calls: [(&str, Vec<String>); 2] = [
+        ("linker", vec!["a.o".into()]),
+        ("cc", [vec!["-c".to_string()], objects].concat()),
+    ];
+    for (role, args) in calls {
+        let o = nixcross(&zig, &[("NIXCROSS_CACHE_DIR", &cache)])
+            .args(["run", "--target", MUSL, "--role", role, "--"])
+            .args(&args)
+            .output()
+            .unwrap();
+        assert_eq!(
+            o.status.signal(),
+            Some(libc::SIGTERM),
+            "{role}: {:?}",
+            o.status
+        );
+        assert_eq!(names(&cache.join("nixcross/tmp")), Vec::<String>::new());
+        if role == "cc" {
+            let said = fs::read_to_string(&record).unwrap();
+            assert!(said.contains(" @"), "zig got a response file: {said}");
+        }
+    }
+}
