@@ -607,3 +607,89 @@ fn arguments_that_are_not_utf8_reach_zig_as_they_are() {
         }
     }
 }
+
+/// One argument per line in GNU response-file syntax, every special character escaped
+/// (rustc's linker-arguments file, with quotes escaped too).
+fn gnu_response_file(args: &[String]) -> String {
+    let mut s = String::new();
+    for a in args {
+        for c in a.chars() {
+            if c.is_whitespace() || matches!(c, '\\' | '\'' | '"') {
+                s.push('\\');
+            }
+            s.push(c);
+        }
+        s.push('\n');
+    }
+    s
+}
+
+#[test]
+#[ignore = "needs zig: set NIXCROSS_ZIG and pass --include-ignored"]
+fn a_link_too_big_for_one_command_line_with_quotes_in_every_path_links() {
+    // zig's response-file reader cannot carry a '. Before, every such path went on zig's
+    // command line, which a big link (thousands of objects under /home/o'brien) made
+    // too long for the kernel: E2BIG.
+    let cache = tmpdir().join("zig-cache-warm");
+    let d = tempfile::tempdir().unwrap();
+    let main = object(MUSL, d.path(), &cache);
+    let empty_c = d.path().join("empty.c");
+    fs::write(&empty_c, "int nixcross_declared_only(void);\n").unwrap();
+    let empty = d.path().join("empty.o");
+    let o = nixcross(&[("NIXCROSS_CACHE_DIR", &cache)])
+        .args(["run", "--target", MUSL, "--role", "cc", "--", "-c"])
+        .arg(&empty_c)
+        .arg("-o")
+        .arg(&empty)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let long = "a-long-directory-name-".repeat(9);
+    let dirs: Vec<PathBuf> = ["o'brien", "d'arcy"]
+        .iter()
+        .map(|q| d.path().join(q).join(&long).join("target/release/deps"))
+        .collect();
+    for dir in &dirs {
+        fs::create_dir_all(dir).unwrap();
+    }
+    let main_quoted = dirs[0].join("main.o");
+    fs::copy(&main, &main_quoted).unwrap();
+    let mut args = vec![main_quoted.display().to_string()];
+    for i in 0..9000 {
+        let p = dirs[i % 2].join(format!("empty-{i:05}.o"));
+        fs::hard_link(&empty, &p).unwrap();
+        args.push(p.display().to_string());
+    }
+    let out = d.path().join("big");
+    args.extend(["-o".to_string(), out.display().to_string()]);
+    let total: usize = args.iter().map(|a| a.len() + 1).sum();
+    assert!(
+        total > 2 << 20,
+        "{total} bytes: more than one command line may hold"
+    );
+    let rsp = d.path().join("linker-arguments");
+    fs::write(&rsp, gnu_response_file(&args)).unwrap();
+    let mut cmd = nixcross(&[("NIXCROSS_CACHE_DIR", &cache)]);
+    if let Some(seed) = std::env::var_os("NIXCROSS_PREWARMED_CACHE") {
+        cmd.env("NIXCROSS_PREWARMED_CACHE", seed);
+    }
+    cmd.args(["run", "--target", MUSL, "--role", "linker", "--"])
+        .arg(format!("@{}", rsp.display()));
+    // The kernel's limit on a command line is a quarter of the stack limit: 8 MiB, as by
+    // default, makes it 2 MiB wherever this runs.
+    use std::os::unix::process::CommandExt;
+    // SAFETY: setrlimit is async-signal-safe; nothing else runs before exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            let mut stack: libc::rlimit = std::mem::zeroed();
+            libc::getrlimit(libc::RLIMIT_STACK, &mut stack);
+            stack.rlim_cur = (8 << 20).min(stack.rlim_max);
+            libc::setrlimit(libc::RLIMIT_STACK, &stack);
+            Ok(())
+        });
+    }
+    let o = cmd.output().unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let run = Command::new(&out).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&run.stdout), "ok\n");
+}
