@@ -652,7 +652,6 @@ fn run_warming(
     if marker.exists() {
         return run(cmd);
     }
-    let io = |what: String| move |source| Error::Io { what, source };
     fs::create_dir_all(&dir).map_err(io(format!("creating {}", dir.display())))?;
     let lock_path = dir.join(format!("lock-{key}"));
     let lock = File::create(&lock_path).map_err(io(format!("creating {}", lock_path.display())))?;
