@@ -35,6 +35,11 @@ pub enum Error {
         source: std::io::Error,
     },
     Usage(String),
+    /// An environment variable nixcross reads holds bytes that are not UTF-8.
+    NotUtf8Setting {
+        name: String,
+        value: String,
+    },
     Io {
         what: String,
         source: std::io::Error,
@@ -90,6 +95,10 @@ impl fmt::Display for Error {
                 write!(f, "cannot run {}: {source}", program.display())
             }
             Error::Usage(msg) => write!(f, "{msg}"),
+            Error::NotUtf8Setting { name, value } => write!(
+                f,
+                "{name} is not valid UTF-8 ('{value}'), and nixcross reads it as text: set it to a UTF-8 value (a path without such bytes, e.g. a symlink to it), or unset it"
+            ),
             Error::Io { what, source } => write!(f, "{what}: {source}"),
             Error::Check(msg) => write!(f, "{msg}"),
             Error::MissingLinkLibraries {

@@ -7,6 +7,7 @@
 mod tools;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -62,8 +63,9 @@ enum Command {
         target: String,
         #[arg(long, value_enum)]
         role: RoleArg,
+        /// Passed on as given, UTF-8 or not.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-        args: Vec<String>,
+        args: Vec<OsString>,
     },
     /// Pack every target's binaries into a release directory: one .tar.gz (.zip for
     /// Windows) per target, SHA256SUMS and manifest.json. Every binary is checked first.
@@ -178,22 +180,18 @@ impl RoleArg {
 }
 
 fn main() -> ExitCode {
-    let argv: Vec<String> = match std::env::args_os().map(|a| a.into_string()).collect() {
-        Ok(v) => v,
-        Err(bad) => {
-            eprintln!("nixcross: argument is not valid UTF-8: {bad:?}");
-            return ExitCode::from(2);
-        }
-    };
+    // Arguments are passed on as the system gave them, UTF-8 or not (see hot::osargs).
+    let argv: Vec<OsString> = std::env::args_os().collect();
     let argv0 = argv
         .first()
-        .map(|a| a.rsplit('/').next().unwrap_or(a))
-        .unwrap_or("");
+        .map(|a| a.to_string_lossy())
+        .unwrap_or_default();
+    let argv0 = argv0.rsplit('/').next().unwrap_or_default();
     let result = match table::parse_link_name(argv0) {
         // The hot path: only this target's part of the table is built.
         Some((target, role)) => {
             let table = Table::load_for(target).expect("parse_link_name knows only table targets");
-            run_tool(&table, target, role, argv[1..].to_vec())
+            wrap::act_as(&table, target, role, argv[1..].to_vec(), &wrap::process_env)
         }
         None if argv0.starts_with("nixcross-") => Err(error::Error::Usage(format!(
             "called as '{argv0}', which names no target and role nixcross knows (nixcross-<target>-<role>, roles cc, c++, linker, ar, ranlib, dlltool, pkg-config; 'nixcross targets' lists the targets); make the links with 'nixcross links --dir DIR'"
@@ -214,15 +212,6 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
-}
-
-fn run_tool(table: &Table, target: &str, role: Role, args: Vec<String>) -> Result<i32, Error> {
-    if role == Role::PkgConfig {
-        let d = hot::pkgconfig::decide(target, &args, &wrap::process_env)?;
-        return hot::pkgconfig::execute(d, args);
-    }
-    let plan = wrap::plan(table, target, role, args, &wrap::process_env)?;
-    wrap::execute(plan, &wrap::process_env)
 }
 
 fn subcommand(table: &Table, cli: Cli) -> Result<i32, Error> {
@@ -301,7 +290,9 @@ fn subcommand(table: &Table, cli: Cli) -> Result<i32, Error> {
             }
             Ok(0)
         }
-        Command::Run { target, role, args } => run_tool(table, &target, role.role(), args),
+        Command::Run { target, role, args } => {
+            wrap::act_as(table, &target, role.role(), args, &wrap::process_env)
+        }
         Command::Bundle {
             name,
             version,

@@ -289,6 +289,57 @@ fn env_prints_absolute_paths_for_a_relative_links_dir() {
 }
 
 #[test]
+fn a_relative_cache_dir_is_made_absolute_for_env_and_for_zig() {
+    // cargo and build scripts run the links from other directories than the one the
+    // user set NIXCROSS_CACHE_DIR in: a relative one would give each its own cache.
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let zig = dir.path().join("zig");
+    std::fs::write(&zig, "#!/bin/sh\necho \"cache=$ZIG_GLOBAL_CACHE_DIR\"\n").unwrap();
+    std::fs::set_permissions(&zig, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let cache = dir.path().join("rel/cache");
+    let nixcross = |args: &[&str]| {
+        Command::new(EXE)
+            .current_dir(dir.path())
+            .env("NIXCROSS_ZIG", &zig)
+            .env("NIXCROSS_CACHE_DIR", "rel/cache")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = nixcross(&[
+        "env",
+        "--target",
+        "x86_64-unknown-linux-musl",
+        "--shell",
+        "json",
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let v: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    let linker = v["CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_LINKER"]
+        .as_str()
+        .unwrap();
+    assert!(linker.starts_with(cache.to_str().unwrap()), "{linker}");
+    assert_eq!(v["NIXCROSS_CACHE_DIR"].as_str(), cache.to_str(), "{text}");
+    let out = nixcross(&[
+        "run",
+        "--target",
+        "x86_64-unknown-linux-musl",
+        "--role",
+        "cc",
+        "--",
+        "-c",
+        "x.c",
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("cache={}\n", cache.display())
+    );
+}
+
+#[test]
 fn an_unknown_argv0_link_is_one_line_naming_the_form() {
     let dir = tempfile::tempdir().unwrap();
     let link = dir.path().join("nixcross-x86_64-unknown-freebsd-cc");

@@ -650,3 +650,167 @@ fn a_seeded_cache_links_without_rebuilding_libc() {
     assert_eq!(String::from_utf8_lossy(&run.stdout), "alpha\n");
     assert!(inputs.exists());
 }
+
+/// Runs `cmd` to its end: its exit code, its output, and its peak resident memory in
+/// KiB (getrusage's ru_maxrss, from wait4).
+// wait4 reaps the child; std's wait() cannot return its resource usage.
+#[allow(clippy::zombie_processes)]
+fn run_measured(cmd: &mut Command, log: &Path) -> (Option<i32>, String, u64) {
+    let f = fs::File::create(log).unwrap();
+    cmd.stdout(f.try_clone().unwrap()).stderr(f);
+    let child = cmd.spawn().unwrap();
+    let mut status = 0;
+    // SAFETY: zeroed rusage is a valid value for wait4 to fill in.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: waits for our own child (std's Child does not reap it behind our back).
+    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
+    assert_eq!(pid, child.id() as i32);
+    let code = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
+    (
+        code,
+        fs::read_to_string(log).unwrap(),
+        usage.ru_maxrss as u64,
+    )
+}
+
+const MIB: u64 = 1024 * 1024;
+
+#[test]
+#[ignore = "needs zig: set NIXCROSS_ZIG and pass --include-ignored"]
+fn bundle_holds_no_included_file_or_archive_in_memory() {
+    // Before, every --include file was read into memory and copied once per target, and
+    // each archive was built in memory: 128 MiB included in two archives took ~400 MiB.
+    let tmp = tempfile::tempdir().unwrap();
+    let big = tmp.path().join("big.dat");
+    fs::File::create(&big).unwrap().set_len(128 * MIB).unwrap();
+    let mut cmd = Command::new(NIXCROSS);
+    cmd.env("NIXCROSS_ZIG", zig())
+        .args(["bundle", "--name", "demo", "--version", "1", "--include"])
+        .arg(&big)
+        .arg("--out")
+        .arg(tmp.path().join("release"));
+    // One tar.gz and one zip.
+    for t in ["x86_64-unknown-linux-musl", "x86_64-pc-windows-gnu"] {
+        cmd.arg(format!("{t}={}", built().join(t).display()));
+    }
+    let (code, out, peak_kib) = run_measured(&mut cmd, &tmp.path().join("log"));
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        peak_kib < 32 * 1024,
+        "peak memory {} MiB for a 128 MiB include",
+        peak_kib / 1024
+    );
+}
+
+/// x86_64 and arm64 macOS programs of about 32 MiB (a big constant array), named `zbig`,
+/// each in its own directory next to a copy of the small `alpha`.
+fn big_macos_programs() -> &'static (PathBuf, PathBuf) {
+    static DIRS: OnceLock<(PathBuf, PathBuf)> = OnceLock::new();
+    DIRS.get_or_init(|| {
+        let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("big-macos");
+        let _ = fs::remove_dir_all(&root);
+        let src = root.join("zbig.c");
+        fs::create_dir_all(&root).unwrap();
+        fs::write(
+            &src,
+            "static const char big[32 << 20] = {1};\nint main(int argc, char **argv) { (void)argv; return big[argc * 4096]; }\n",
+        )
+        .unwrap();
+        let dir = |t: &str| {
+            let d = root.join(t);
+            fs::create_dir_all(&d).unwrap();
+            fs::copy(built().join(t).join("alpha"), d.join("alpha")).unwrap();
+            let obj = d.join("zbig.o");
+            let (s, o) = (src.to_str().unwrap(), obj.to_str().unwrap());
+            let c = nixcross(&["run", "--target", t, "--role", "cc", "--", "-c", s, "-o", o]);
+            assert!(c.status.success(), "{t}: {}", text(&c));
+            let exe = d.join("zbig");
+            let l = nixcross(&[
+                "run",
+                "--target",
+                t,
+                "--role",
+                "linker",
+                "--",
+                o,
+                "-Wl,--strip-debug",
+                "-o",
+                exe.to_str().unwrap(),
+            ]);
+            assert!(l.status.success(), "{t}: {}", text(&l));
+            fs::remove_file(&obj).unwrap();
+            assert!(fs::metadata(&exe).unwrap().len() > 32 * MIB);
+            d
+        };
+        (dir("x86_64-apple-darwin"), dir("aarch64-apple-darwin"))
+    })
+}
+
+fn universal2_command(out: &Path, x86: &Path, arm: &Path) -> Command {
+    let mut cmd = Command::new(NIXCROSS);
+    cmd.env("NIXCROSS_ZIG", zig())
+        .args(["universal2", "--out"])
+        .arg(out)
+        .arg(format!("aarch64-apple-darwin={}", arm.display()))
+        .arg(format!("x86_64-apple-darwin={}", x86.display()));
+    cmd
+}
+
+#[test]
+#[ignore = "needs zig: set NIXCROSS_ZIG and pass --include-ignored"]
+fn universal2_holds_at_most_one_slice_in_memory() {
+    // Before, both inputs and the merged file were in memory at once (4x a slice); now
+    // only the checks read one input or one slice of the output at a time.
+    let (x86, arm) = big_macos_programs();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("zbig");
+    let mut cmd = universal2_command(&out, &x86.join("zbig"), &arm.join("zbig"));
+    let (code, log, peak_kib) = run_measured(&mut cmd, &tmp.path().join("log"));
+    assert_eq!(code, Some(0), "{log}");
+    assert!(out.is_file());
+    assert!(
+        peak_kib < 56 * 1024,
+        "peak memory {} MiB for two 32 MiB slices",
+        peak_kib / 1024
+    );
+}
+
+/// `cmd` limited to files of `bytes` bytes, with SIGXFSZ ignored: a write past the limit
+/// fails with EFBIG, as on a full disk.
+fn with_file_size_limit(cmd: &mut Command, bytes: u64) -> &mut Command {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: setrlimit and signal are async-signal-safe; nothing else runs before exec.
+    unsafe {
+        cmd.pre_exec(move || {
+            let limit = libc::rlimit {
+                rlim_cur: bytes,
+                rlim_max: bytes,
+            };
+            libc::setrlimit(libc::RLIMIT_FSIZE, &limit);
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            Ok(())
+        })
+    }
+}
+
+#[test]
+#[ignore = "needs zig: set NIXCROSS_ZIG and pass --include-ignored"]
+fn universal2_that_fails_while_writing_leaves_no_partial_output() {
+    let (x86, arm) = big_macos_programs();
+    let tmp = tempfile::tempdir().unwrap();
+    // Directories: alpha is merged, then zbig exceeds the file size limit.
+    let parent = tmp.path().join("dirs");
+    fs::create_dir_all(&parent).unwrap();
+    let mut cmd = universal2_command(&parent.join("out"), x86, arm);
+    let o = with_file_size_limit(&mut cmd, 8 * MIB).output().unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("File too large"), "{}", text(&o));
+    assert_eq!(fs::read_dir(&parent).unwrap().count(), 0, "{}", text(&o));
+    // One file.
+    let parent = tmp.path().join("file");
+    fs::create_dir_all(&parent).unwrap();
+    let mut cmd = universal2_command(&parent.join("zbig"), &x86.join("zbig"), &arm.join("zbig"));
+    let o = with_file_size_limit(&mut cmd, 8 * MIB).output().unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert_eq!(fs::read_dir(&parent).unwrap().count(), 0, "{}", text(&o));
+}

@@ -5,38 +5,23 @@
 
 use std::process::ExitCode;
 
-use nixcross::hot::rules::Role;
 use nixcross::hot::table::{self, Table};
-use nixcross::hot::{pkgconfig, wrap};
+use nixcross::hot::wrap;
 
 fn main() -> ExitCode {
-    let argv: Vec<String> = match std::env::args_os().map(|a| a.into_string()).collect() {
-        Ok(v) => v,
-        Err(bad) => {
-            eprintln!("nixcross: argument is not valid UTF-8: {bad:?}");
-            return ExitCode::from(2);
-        }
-    };
-    let argv0 = argv
-        .first()
-        .map(|a| a.rsplit('/').next().unwrap_or(a))
-        .unwrap_or("");
+    // Arguments are passed on as the system gave them, UTF-8 or not (see hot::osargs).
+    let mut argv = std::env::args_os();
+    let argv0 = argv.next().unwrap_or_default();
+    let argv0 = argv0.to_string_lossy();
+    let argv0 = argv0.rsplit('/').next().unwrap_or_default();
     let Some((target, role)) = table::parse_link_name(argv0) else {
         eprintln!(
             "nixcross: error: called as '{argv0}', which names no target and role nixcross knows: nixcross-wrap runs only through the nixcross-<target>-<role> links ('nixcross links --dir DIR' makes them; 'nixcross targets' lists the targets)"
         );
         return ExitCode::from(2);
     };
-    let args = argv[1..].to_vec();
-    let result = if role == Role::PkgConfig {
-        pkgconfig::decide(target, &args, &wrap::process_env)
-            .and_then(|d| pkgconfig::execute(d, args))
-    } else {
-        let table = Table::load_for(target).expect("parse_link_name knows only table targets");
-        wrap::plan(&table, target, role, args, &wrap::process_env)
-            .and_then(|plan| wrap::execute(plan, &wrap::process_env))
-    };
-    match result {
+    let table = Table::load_for(target).expect("parse_link_name knows only table targets");
+    match wrap::act_as(&table, target, role, argv.collect(), &wrap::process_env) {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
         Err(e) => {
             eprintln!("nixcross: error: {e}");

@@ -3,6 +3,7 @@
 
 pub mod cache;
 pub mod linkreq;
+pub mod osargs;
 pub mod pkgconfig;
 pub mod respfile;
 pub mod rules;

@@ -118,7 +118,7 @@ fn is_executable(p: &Path) -> bool {
 }
 
 /// Runs the decision: becomes the real pkg-config, or refuses.
-pub fn execute(decision: Decision, args: Vec<String>) -> Result<i32, Error> {
+pub fn execute(decision: Decision, args: Vec<std::ffi::OsString>) -> Result<i32, Error> {
     match decision {
         Decision::Refuse(line) => {
             eprintln!("{line}");

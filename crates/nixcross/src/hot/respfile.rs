@@ -55,19 +55,30 @@ pub fn parse(text: &str) -> Result<Vec<String>, String> {
 /// One argument per line; every character that the parser treats specially is escaped,
 /// so spaces, quotes, backslashes and non-ASCII text survive; empty arguments are `''`.
 pub fn write(args: &[String]) -> String {
-    let mut s = String::new();
-    for a in args {
-        if a.is_empty() {
-            s.push_str("''");
-        }
-        for c in a.chars() {
-            if c.is_whitespace() || matches!(c, '\\' | '\'' | '"') {
-                s.push('\\');
-            }
-            s.push(c);
-        }
-        s.push('\n');
+    let bytes: Vec<u8> = args
+        .iter()
+        .flat_map(|a| write_bytes(a.as_bytes()))
+        .collect();
+    String::from_utf8(bytes).expect("escaping UTF-8 keeps it UTF-8")
+}
+
+/// `write` of one argument, any bytes (bytes that are not UTF-8 go as they are: GNU
+/// readers take bytes).
+pub fn write_bytes(arg: &[u8]) -> Vec<u8> {
+    let mut s = Vec::with_capacity(arg.len() + 3);
+    if arg.is_empty() {
+        s.extend_from_slice(b"''");
     }
+    for chunk in arg.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            if c.is_whitespace() || matches!(c, '\\' | '\'' | '"') {
+                s.push(b'\\');
+            }
+            s.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+        }
+        s.extend_from_slice(chunk.invalid());
+    }
+    s.push(b'\n');
     s
 }
 
@@ -77,31 +88,38 @@ pub fn write(args: &[String]) -> String {
 /// single quote cannot be written at all. Each argument is double-quoted; returns None
 /// for an argument holding `'`, which must then be passed on the command line.
 pub fn write_zig_arg(arg: &str) -> Option<String> {
-    if arg.contains('\'') {
+    write_zig_arg_bytes(arg.as_bytes())
+        .map(|b| String::from_utf8(b).expect("quoting UTF-8 keeps it UTF-8"))
+}
+
+/// `write_zig_arg` of any bytes: zig's reader splits on ASCII only, so bytes that are
+/// not UTF-8 go as they are.
+pub fn write_zig_arg_bytes(arg: &[u8]) -> Option<Vec<u8>> {
+    if arg.contains(&b'\'') {
         return None;
     }
-    let mut s = String::with_capacity(arg.len() + 2);
-    s.push('"');
+    let mut s = Vec::with_capacity(arg.len() + 2);
+    s.push(b'"');
     let mut backslashes = 0;
-    for c in arg.chars() {
-        match c {
-            '\\' => backslashes += 1,
-            '"' => {
+    for &b in arg {
+        match b {
+            b'\\' => backslashes += 1,
+            b'"' => {
                 // 2n+1 backslashes then a quote: n literal backslashes and a literal quote.
-                s.extend(std::iter::repeat_n('\\', backslashes * 2 + 1));
-                s.push('"');
+                s.extend(std::iter::repeat_n(b'\\', backslashes * 2 + 1));
+                s.push(b'"');
                 backslashes = 0;
             }
-            c => {
-                s.extend(std::iter::repeat_n('\\', backslashes));
+            b => {
+                s.extend(std::iter::repeat_n(b'\\', backslashes));
                 backslashes = 0;
-                s.push(c);
+                s.push(b);
             }
         }
     }
     // Backslashes before the closing quote must be doubled, or they escape it.
-    s.extend(std::iter::repeat_n('\\', backslashes * 2));
-    s.push('"');
+    s.extend(std::iter::repeat_n(b'\\', backslashes * 2));
+    s.push(b'"');
     Some(s)
 }
 

@@ -1,14 +1,17 @@
 //! Runs one tool call: rewrites argv with the target's rules and runs zig (or the NDK's
 //! clang) with a writable cache, passing zig's exit code and stderr through untouched.
 
+use std::ffi::OsString;
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::error::Error;
+use crate::error::{io, Error};
 use crate::hot::cache;
 use crate::hot::linkreq;
+use crate::hot::osargs::{self, Originals};
+use crate::hot::pkgconfig;
 use crate::hot::respfile;
 use crate::hot::rules::{self, Fired, Role};
 use crate::hot::seed;
@@ -38,11 +41,48 @@ pub struct Plan {
     pub stubs: Option<PathBuf>,
     /// NIXCROSS_PREWARMED_CACHE: copied into `cache` instead of a cold first link.
     pub seed: Option<PathBuf>,
+    /// What the placeholders in `args` stand for (bytes that are not UTF-8).
+    pub originals: Originals,
 }
 
 /// The process environment, as plan/execute read it (tests pass their own).
+///
+/// A variable nixcross reads whose value is not UTF-8 cannot be used, and taking it as
+/// unset would silently use another cache, zig or log: that ends nixcross at once with
+/// a one-line error, exit 2. Variables nixcross does not read are never looked at.
+/// Exiting here runs no destructors, so every read happens before nixcross makes a
+/// temporary file (execute and prewarm read their settings first).
 pub fn process_env(key: &str) -> Option<String> {
-    std::env::var(key).ok()
+    match std::env::var(key) {
+        Ok(v) => Some(v),
+        Err(std::env::VarError::NotPresent) => None,
+        Err(std::env::VarError::NotUnicode(value)) => {
+            let e = Error::NotUtf8Setting {
+                name: key.to_string(),
+                value: value.to_string_lossy().into_owned(),
+            };
+            eprintln!("nixcross: error: {e}");
+            std::process::exit(2)
+        }
+    }
+}
+
+/// Acts as `role` for `target` on `args` (argv after argv[0], as the system gave them,
+/// UTF-8 or not): what a `nixcross-<target>-<role>` link does.
+pub fn act_as(
+    table: &Table,
+    target: &str,
+    role: Role,
+    args: Vec<OsString>,
+    env: Env,
+) -> Result<i32, Error> {
+    let (args, originals) = osargs::split(args);
+    if role == Role::PkgConfig {
+        let d = pkgconfig::decide(target, &args, env)?;
+        return pkgconfig::execute(d, args.iter().map(|a| originals.restore(a)).collect());
+    }
+    let plan = plan_with(table, target, role, args, originals, env)?;
+    execute(plan, env)
 }
 
 pub fn plan(
@@ -52,6 +92,18 @@ pub fn plan(
     raw: Vec<String>,
     env: Env,
 ) -> Result<Plan, Error> {
+    plan_with(table, target_name, role, raw, Originals::default(), env)
+}
+
+/// `plan` of arguments holding placeholders for `originals` (see `osargs`).
+fn plan_with(
+    table: &Table,
+    target_name: &str,
+    role: Role,
+    raw: Vec<String>,
+    originals: Originals,
+    env: Env,
+) -> Result<Plan, Error> {
     let target = table.target(target_name)?;
     let (args, used_rsp) = match role {
         Role::Cc | Role::Cxx | Role::Linker => respfile::expand(raw)?,
@@ -59,7 +111,11 @@ pub fn plan(
     };
     let rules = table.rules_for(target);
     let mut rewritten = rules::rewrite_env(&args, &rules, role, env);
-    let size: usize = rewritten.args.iter().map(|a| a.len() + 1).sum();
+    let size: usize = rewritten
+        .args
+        .iter()
+        .map(|a| originals.bytes(a).len() + 1)
+        .sum();
     let use_response_file = used_rsp || size > RESPONSE_FILE_THRESHOLD;
     match target.linker {
         LinkerKind::Zig | LinkerKind::ZigLld => {
@@ -110,6 +166,7 @@ pub fn plan(
                 seed: env("NIXCROSS_PREWARMED_CACHE")
                     .filter(|s| !s.is_empty())
                     .map(PathBuf::from),
+                originals,
             })
         }
         LinkerKind::NdkClang => {
@@ -157,6 +214,7 @@ pub fn plan(
                 role,
                 stubs: None,
                 seed: None,
+                originals,
             })
         }
     }
@@ -329,80 +387,120 @@ pub fn quote(arg: &str) -> String {
     }
 }
 
+/// Files made for one zig run (response files, quote-alias symlinks), removed when this
+/// is dropped: every return path, an error half-way through writing them included,
+/// leaves none behind.
+#[derive(Default)]
+struct TempFiles(Vec<PathBuf>);
+
+impl TempFiles {
+    /// Registers `path` before it is created, so a half-written file is removed too.
+    fn add(&mut self, path: PathBuf) {
+        self.0.push(path);
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl Drop for TempFiles {
+    fn drop(&mut self) {
+        for p in &self.0 {
+            let _ = fs::remove_file(p);
+        }
+    }
+}
+
+/// The directory for response files: the writable cache, also for the NDK (whose plans
+/// have no zig cache).
+fn response_file_dir(plan: &Plan, env: Env) -> PathBuf {
+    match &plan.cache {
+        Some(c) => c.join("nixcross/tmp"),
+        None => cache::cache_dir(env)
+            .map(|c| c.join("nixcross/tmp"))
+            .unwrap_or_else(|_| std::env::temp_dir()),
+    }
+}
+
+/// The arguments after the prefix when zig gets response files: the files are written
+/// (and registered in `temp`) and named as `@file`.
+fn response_file_args(plan: &Plan, env: Env, temp: &mut TempFiles) -> Result<Vec<OsString>, Error> {
+    let dir = response_file_dir(plan, env);
+    fs::create_dir_all(&dir).map_err(io(format!("creating {}", dir.display())))?;
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    // zig's reader cannot carry a single quote at all. A path holding one
+    // (/home/o'brien/...) is reached through a symlink without it instead, so that
+    // thousands of such inputs do not all land on the command line (E2BIG).
+    let mut aliases = QuoteAliases::new(&dir, nanos);
+    let args: Vec<String> = match plan.cache {
+        Some(_) => plan.args.iter().map(|a| aliases.alias(a)).collect(),
+        None => plan.args.clone(),
+    };
+    for link in aliases.links {
+        temp.add(link);
+    }
+    // Runs of encodable arguments go to response files, in order; an argument zig's
+    // reader cannot carry (a single quote) goes on the command line between them.
+    let mut out = Vec::new();
+    let mut chunk = Vec::new();
+    let mut written = 0;
+    let mut flush = |chunk: &mut Vec<u8>, out: &mut Vec<OsString>| -> Result<(), Error> {
+        if chunk.is_empty() {
+            return Ok(());
+        }
+        let path = dir.join(format!("args-{}-{nanos}-{written}.rsp", std::process::id()));
+        written += 1;
+        temp.add(path.clone());
+        fs::write(&path, std::mem::take(chunk))
+            .map_err(io(format!("writing {}", path.display())))?;
+        let mut at = OsString::from("@");
+        at.push(&path);
+        out.push(at);
+        Ok(())
+    };
+    for a in &args {
+        let bytes = plan.originals.bytes(a);
+        let encoded = match plan.cache {
+            Some(_) => respfile::write_zig_arg_bytes(&bytes).map(|mut e| {
+                e.push(b'\n');
+                e
+            }),
+            None => Some(respfile::write_bytes(&bytes)),
+        };
+        match encoded {
+            Some(e) => chunk.extend_from_slice(&e),
+            None => {
+                flush(&mut chunk, &mut out)?;
+                out.push(plan.originals.restore(a));
+            }
+        }
+    }
+    flush(&mut chunk, &mut out)?;
+    Ok(out)
+}
+
 pub fn execute(plan: Plan, env: Env) -> Result<i32, Error> {
     // rustc fails a dlltool call that writes anything to stderr, so that role only logs
     // to NIXCROSS_LOG.
     let verbose = env("NIXCROSS_VERBOSE").is_some_and(|v| !v.is_empty() && v != "0")
         && plan.role != Role::Dlltool;
-    let io = |what: String| move |source| Error::Io { what, source };
+    // Read before any temporary file is made (see process_env).
+    let log_file = env("NIXCROSS_LOG").filter(|s| !s.is_empty());
+    let lock_wait = lock_wait_limit(env)?;
     if let Some(dir) = &plan.stubs {
         stubs::ensure(dir)?;
     }
-    let mut rsp_paths: Vec<PathBuf> = Vec::new();
-    let mut final_args = plan.prefix.clone();
+    let mut temp = TempFiles::default();
+    let mut final_args: Vec<OsString> = plan.prefix.iter().map(OsString::from).collect();
     if plan.use_response_file {
-        // The writable cache, also for the NDK (whose plans have no zig cache).
-        let dir = match &plan.cache {
-            Some(c) => c.join("nixcross/tmp"),
-            None => cache::cache_dir(env)
-                .map(|c| c.join("nixcross/tmp"))
-                .unwrap_or_else(|_| std::env::temp_dir()),
-        };
-        fs::create_dir_all(&dir).map_err(io(format!("creating {}", dir.display())))?;
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0);
-        // zig's reader cannot carry a single quote at all. A path holding one
-        // (/home/o'brien/...) is reached through a symlink without it instead, so that
-        // thousands of such inputs do not all land on the command line (E2BIG).
-        let mut aliases = QuoteAliases::new(&dir, nanos);
-        let args: Vec<String> = match plan.cache {
-            Some(_) => plan.args.iter().map(|a| aliases.alias(a)).collect(),
-            None => plan.args.clone(),
-        };
-        for link in &aliases.links {
-            rsp_paths.push(link.clone());
-        }
-        // Runs of encodable arguments go to response files, in order; an argument zig's
-        // reader cannot carry (a single quote) goes on the command line between them.
-        let mut chunk = String::new();
-        let mut flush = |chunk: &mut String, final_args: &mut Vec<String>| -> Result<(), Error> {
-            if chunk.is_empty() {
-                return Ok(());
-            }
-            let path = dir.join(format!(
-                "args-{}-{nanos}-{}.rsp",
-                std::process::id(),
-                rsp_paths.len()
-            ));
-            fs::write(&path, std::mem::take(chunk))
-                .map_err(io(format!("writing {}", path.display())))?;
-            final_args.push(format!("@{}", path.display()));
-            rsp_paths.push(path);
-            Ok(())
-        };
-        for a in &args {
-            let encoded = match plan.cache {
-                Some(_) => respfile::write_zig_arg(a),
-                None => Some(respfile::write(std::slice::from_ref(a))),
-            };
-            match encoded {
-                Some(e) => {
-                    chunk.push_str(e.trim_end_matches('\n'));
-                    chunk.push('\n');
-                }
-                None => {
-                    flush(&mut chunk, &mut final_args)?;
-                    final_args.push(a.clone());
-                }
-            }
-        }
-        flush(&mut chunk, &mut final_args)?;
+        final_args.extend(response_file_args(&plan, env, &mut temp)?);
     } else {
-        final_args.extend(plan.args.iter().cloned());
+        final_args.extend(plan.args.iter().map(|a| plan.originals.restore(a)));
     }
-    let log_file = env("NIXCROSS_LOG").filter(|s| !s.is_empty());
     if verbose || log_file.is_some() {
         let mut text = String::new();
         for f in &plan.fired {
@@ -414,7 +512,7 @@ pub fn execute(plan: Plan, env: Env) -> Result<i32, Error> {
         let mut line = quote(&plan.program.to_string_lossy());
         for a in plan.prefix.iter().chain(&plan.args) {
             line.push(' ');
-            line.push_str(&quote(a));
+            line.push_str(&quote(&plan.originals.display(a)));
         }
         text.push_str(&format!("nixcross: {line}\n"));
         if verbose {
@@ -450,19 +548,20 @@ pub fn execute(plan: Plan, env: Env) -> Result<i32, Error> {
         (Some(cache), Some(key)) => is_warm(cache, key),
         _ => true,
     };
-    if warm && rsp_paths.is_empty() {
+    if warm && temp.is_empty() {
         // Nothing to do after zig: become zig. Saves a fork and a wait on every call
         // (most of the wrapper's overhead), and exit code and signals are zig's own.
         let failure = cmd_exec(&mut cmd);
         return Err(exec_error(&cmd, failure));
     }
     let result = match (&plan.cache, &plan.cold_key) {
-        (Some(cache), Some(key)) => run_warming(&mut cmd, cache, key, plan.seed.as_deref()),
+        (Some(cache), Some(key)) => {
+            run_warming(&mut cmd, cache, key, plan.seed.as_deref(), lock_wait)
+        }
         _ => run(&mut cmd),
     };
-    for p in rsp_paths {
-        let _ = fs::remove_file(p);
-    }
+    // Now: dying of zig's signal below runs no destructors.
+    drop(temp);
     match result? {
         Exit::Code(code) => Ok(code),
         // zig was killed: die of the same signal, as a shell or make expects.
@@ -546,17 +645,17 @@ fn run_warming(
     cache: &Path,
     key: &str,
     seed: Option<&Path>,
+    lock_wait: Duration,
 ) -> Result<Exit, Error> {
     let dir = cache.join("nixcross");
     let marker = seed::marker(cache, key);
     if marker.exists() {
         return run(cmd);
     }
-    let io = |what: String| move |source| Error::Io { what, source };
     fs::create_dir_all(&dir).map_err(io(format!("creating {}", dir.display())))?;
     let lock_path = dir.join(format!("lock-{key}"));
     let lock = File::create(&lock_path).map_err(io(format!("creating {}", lock_path.display())))?;
-    wait_for_lock(&lock, &lock_path, key)?;
+    wait_for_lock(&lock, &lock_path, key, lock_wait)?;
     if marker.exists() {
         drop(lock);
         return run(cmd);
@@ -580,10 +679,27 @@ fn run_warming(
 
 /// Longest a link waits for another one's first link (zig building libc: a minute or
 /// two, much longer on a loaded machine) before giving up with an error.
-const LOCK_WAIT_LIMIT: std::time::Duration = std::time::Duration::from_secs(3600);
+const LOCK_WAIT_LIMIT: Duration = Duration::from_secs(3600);
 
-/// Takes the first-link lock; if another link holds it, says once what it waits for.
-fn wait_for_lock(lock: &File, path: &Path, key: &str) -> Result<(), Error> {
+/// LOCK_WAIT_LIMIT, or NIXCROSS_INTERNAL_LOCK_WAIT_SECS (for tests, which cannot wait an
+/// hour to see the limit work).
+fn lock_wait_limit(env: Env) -> Result<Duration, Error> {
+    let Some(s) = env("NIXCROSS_INTERNAL_LOCK_WAIT_SECS").filter(|s| !s.is_empty()) else {
+        return Ok(LOCK_WAIT_LIMIT);
+    };
+    s.trim()
+        .parse()
+        .map(Duration::from_secs)
+        .map_err(|_| {
+            Error::Usage(format!(
+                "NIXCROSS_INTERNAL_LOCK_WAIT_SECS='{s}' is not a number of seconds; unset it (it is for nixcross's tests)"
+            ))
+        })
+}
+
+/// Takes the first-link lock; if another link holds it, says once what it waits for, and
+/// gives up after `limit`.
+fn wait_for_lock(lock: &File, path: &Path, key: &str, limit: Duration) -> Result<(), Error> {
     use std::fs::TryLockError;
     let started = std::time::Instant::now();
     let mut said = false;
@@ -605,14 +721,15 @@ fn wait_for_lock(lock: &File, path: &Path, key: &str) -> Result<(), Error> {
             );
             said = true;
         }
-        if started.elapsed() > LOCK_WAIT_LIMIT {
+        if started.elapsed() > limit {
             return Err(Error::Usage(format!(
-                "gave up after {} s waiting for another link building zig's libc for {key}: if no other build is running, a stuck process holds {}",
-                LOCK_WAIT_LIMIT.as_secs(),
+                "gave up after {} s waiting for another link building zig's libc for {key}: if no other build is running, a stuck process holds {} (find it with: fuser {})",
+                limit.as_secs(),
+                path.display(),
                 path.display()
             )));
         }
-        std::thread::sleep(std::time::Duration::from_millis(200));
+        std::thread::sleep(Duration::from_millis(200));
     }
 }
 

@@ -6,17 +6,53 @@
 //! name or time; `.zip` with our own small writer (deflate via flate2, no zip64), because
 //! the zip crate brings several times more code into a binary that runs on every link.
 
-use std::io::Write;
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
 
-use flate2::write::{DeflateEncoder, GzEncoder};
+use flate2::write::DeflateEncoder;
 use flate2::{Compression, GzBuilder};
 
-/// One file in an archive, under the archive's top directory.
+use crate::tools::stream::{self, Sha256Digest, Verified};
+
+/// One file in an archive, under the archive's top directory. Its bytes are read from
+/// `path` while the archive is written (never held in memory), and must then still be the
+/// `size` bytes with the `sha256` they had when they were checked.
 #[derive(Debug, Clone)]
 pub struct Entry {
     pub name: String,
-    pub data: Vec<u8>,
+    pub path: PathBuf,
+    pub size: u64,
+    pub sha256: Sha256Digest,
     pub executable: bool,
+}
+
+impl Entry {
+    /// `path` as it is now, hashed in pieces.
+    pub fn from_file(name: String, path: &Path, executable: bool) -> io::Result<Entry> {
+        let (size, sha256) = stream::hash_file(path)?;
+        Ok(Entry {
+            name,
+            path: path.to_path_buf(),
+            size,
+            sha256,
+            executable,
+        })
+    }
+
+    /// `path`, whose bytes the caller has just read (for its checks) as `data`.
+    pub fn from_data(name: String, path: &Path, data: &[u8], executable: bool) -> Entry {
+        Entry {
+            name,
+            path: path.to_path_buf(),
+            size: data.len() as u64,
+            sha256: stream::hash_bytes(data),
+            executable,
+        }
+    }
+
+    fn open(&self) -> io::Result<Verified> {
+        Verified::open(&self.path, self.size, self.sha256)
+    }
 }
 
 /// 1980-01-01T00:00:00Z: the earliest time a zip entry can carry, used for both formats
@@ -37,12 +73,12 @@ fn sorted(entries: &[Entry]) -> Vec<&Entry> {
     v
 }
 
-/// `top/` and then every entry as `top/<name>`.
-pub fn tar_gz(top: &str, entries: &[Entry], mtime: u64) -> std::io::Result<Vec<u8>> {
-    let gz: GzEncoder<Vec<u8>> = GzBuilder::new()
+/// `top/` and then every entry as `top/<name>`, written to `out`, which is returned.
+pub fn tar_gz<W: Write>(top: &str, entries: &[Entry], mtime: u64, out: W) -> io::Result<W> {
+    let gz = GzBuilder::new()
         .mtime(0)
         .operating_system(255)
-        .write(Vec::new(), Compression::best());
+        .write(out, Compression::best());
     let mut builder = tar::Builder::new(gz);
     let mut dir = tar::Header::new_ustar();
     dir.set_entry_type(tar::EntryType::Directory);
@@ -51,7 +87,7 @@ pub fn tar_gz(top: &str, entries: &[Entry], mtime: u64) -> std::io::Result<Vec<u
     dir.set_uid(0);
     dir.set_gid(0);
     dir.set_size(0);
-    builder.append_data(&mut dir, format!("{top}/"), std::io::empty())?;
+    builder.append_data(&mut dir, format!("{top}/"), io::empty())?;
     for e in sorted(entries) {
         let mut h = tar::Header::new_ustar();
         h.set_entry_type(tar::EntryType::Regular);
@@ -59,8 +95,8 @@ pub fn tar_gz(top: &str, entries: &[Entry], mtime: u64) -> std::io::Result<Vec<u
         h.set_mtime(mtime);
         h.set_uid(0);
         h.set_gid(0);
-        h.set_size(e.data.len() as u64);
-        builder.append_data(&mut h, format!("{top}/{}", e.name), e.data.as_slice())?;
+        h.set_size(e.size);
+        builder.append_data(&mut h, format!("{top}/{}", e.name), e.open()?)?;
     }
     builder.into_inner()?.finish()
 }
@@ -98,6 +134,9 @@ struct ZipRecord {
     offset: u32,
 }
 
+/// Offset of the CRC in a local file header; the two sizes follow it.
+const LOCAL_CRC_AT: u64 = 14;
+
 /// The fields the local header and the central directory entry share, in that order:
 /// version needed, flags, method, time, date, CRC, sizes, name length.
 fn shared_fields(out: &mut Vec<u8>, rec: &ZipRecord, time: u16, date: u16) {
@@ -112,16 +151,68 @@ fn shared_fields(out: &mut Vec<u8>, rec: &ZipRecord, time: u16, date: u16) {
     out.extend_from_slice(&(rec.name.len() as u16).to_le_bytes());
 }
 
-fn too_big(what: &str) -> std::io::Error {
-    std::io::Error::other(format!(
+fn too_big(what: &str) -> io::Error {
+    io::Error::other(format!(
         "{what} is 4 GiB or more, which needs zip64 (not written by nixcross)"
     ))
 }
 
-/// `top/` and then every entry as `top/<name>`, deflated, with Unix modes.
-pub fn zip(top: &str, entries: &[Entry], mtime: u64) -> std::io::Result<Vec<u8>> {
+/// Counts the bytes written through it.
+struct Counting<W> {
+    inner: W,
+    count: u64,
+}
+
+impl<W: Write> Write for Counting<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.count += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Feeds what is read through it to a CRC-32.
+struct Crc<R> {
+    inner: R,
+    crc: crc32fast::Hasher,
+}
+
+impl<R: Read> Read for Crc<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.crc.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// Deflates `entry` into `out`: its CRC, compressed size and size.
+fn deflate_entry<W: Write>(entry: &Entry, out: &mut W) -> io::Result<(u32, u64, u64)> {
+    let mut reader = Crc {
+        inner: entry.open()?,
+        crc: crc32fast::Hasher::new(),
+    };
+    let mut enc = DeflateEncoder::new(
+        Counting {
+            inner: out,
+            count: 0,
+        },
+        Compression::best(),
+    );
+    let size = io::copy(&mut reader, &mut enc)?;
+    let compressed = enc.finish()?.count;
+    Ok((reader.crc.finalize(), compressed, size))
+}
+
+/// `top/` and then every entry as `top/<name>`, deflated, with Unix modes, written to
+/// `out` (which is returned). Each entry is streamed after a local header whose CRC and
+/// sizes are filled in once known (no data descriptors: the bytes stay those of a
+/// writer that knew them in advance).
+pub fn zip<W: Write + Seek>(top: &str, entries: &[Entry], mtime: u64, mut out: W) -> io::Result<W> {
     let (time, date) = dos_time(mtime);
-    let mut out: Vec<u8> = Vec::new();
     let mut records = Vec::new();
     let mut items: Vec<(String, Option<&Entry>)> = vec![(format!("{top}/"), None)];
     items.extend(
@@ -129,73 +220,149 @@ pub fn zip(top: &str, entries: &[Entry], mtime: u64) -> std::io::Result<Vec<u8>>
             .into_iter()
             .map(|e| (format!("{top}/{}", e.name), Some(e))),
     );
+    let start = out.stream_position()?;
     for (name, entry) in items {
-        let (data, method, external): (Vec<u8>, u16, u32) = match entry {
+        let offset = out.stream_position()? - start;
+        let mut rec = ZipRecord {
+            crc: 0,
+            compressed: 0,
+            size: 0,
+            offset: u32::try_from(offset).map_err(|_| too_big("the archive"))?,
             // Directory: S_IFDIR | 0755 in the high half, MS-DOS directory bit low.
-            None => (Vec::new(), 0, (0o040_755 << 16) | 0x10),
-            Some(e) => {
-                let mut enc = DeflateEncoder::new(Vec::new(), Compression::best());
-                enc.write_all(&e.data)?;
-                (enc.finish()?, 8, (0o100_000 | mode(e)) << 16)
-            }
-        };
-        let raw = entry.map(|e| e.data.as_slice()).unwrap_or(&[]);
-        let rec = ZipRecord {
-            crc: crc32fast::hash(raw),
-            compressed: u32::try_from(data.len()).map_err(|_| too_big(&name))?,
-            size: u32::try_from(raw.len()).map_err(|_| too_big(&name))?,
-            offset: u32::try_from(out.len()).map_err(|_| too_big("the archive"))?,
+            method: if entry.is_some() { 8 } else { 0 },
+            external: entry.map_or((0o040_755 << 16) | 0x10, |e| (0o100_000 | mode(e)) << 16),
             name,
-            method,
-            external,
         };
-        out.extend_from_slice(&0x0403_4b50u32.to_le_bytes());
-        shared_fields(&mut out, &rec, time, date);
-        out.extend_from_slice(&0u16.to_le_bytes()); // extra field length
-        out.extend_from_slice(rec.name.as_bytes());
-        out.extend_from_slice(&data);
+        let mut header = 0x0403_4b50u32.to_le_bytes().to_vec();
+        shared_fields(&mut header, &rec, time, date);
+        header.extend_from_slice(&0u16.to_le_bytes()); // extra field length
+        header.extend_from_slice(rec.name.as_bytes());
+        out.write_all(&header)?;
+        if let Some(e) = entry {
+            let (crc, compressed, size) = deflate_entry(e, &mut out)?;
+            rec.crc = crc;
+            rec.compressed = u32::try_from(compressed).map_err(|_| too_big(&rec.name))?;
+            rec.size = u32::try_from(size).map_err(|_| too_big(&rec.name))?;
+            let end = out.stream_position()?;
+            out.seek(SeekFrom::Start(start + offset + LOCAL_CRC_AT))?;
+            for field in [rec.crc, rec.compressed, rec.size] {
+                out.write_all(&field.to_le_bytes())?;
+            }
+            out.seek(SeekFrom::Start(end))?;
+        }
         records.push(rec);
     }
-    let cd_start = u32::try_from(out.len()).map_err(|_| too_big("the archive"))?;
+    let mut tail = Vec::new();
+    let cd_start = out.stream_position()? - start;
     for rec in &records {
-        out.extend_from_slice(&0x0201_4b50u32.to_le_bytes());
-        out.extend_from_slice(&0x031eu16.to_le_bytes()); // made by: Unix, spec 3.0
-        shared_fields(&mut out, rec, time, date);
-        out.extend_from_slice(&[0; 8]); // extra, comment, disk, internal attributes
-        out.extend_from_slice(&rec.external.to_le_bytes());
-        out.extend_from_slice(&rec.offset.to_le_bytes());
-        out.extend_from_slice(rec.name.as_bytes());
+        tail.extend_from_slice(&0x0201_4b50u32.to_le_bytes());
+        tail.extend_from_slice(&0x031eu16.to_le_bytes()); // made by: Unix, spec 3.0
+        shared_fields(&mut tail, rec, time, date);
+        tail.extend_from_slice(&[0; 8]); // extra, comment, disk, internal attributes
+        tail.extend_from_slice(&rec.external.to_le_bytes());
+        tail.extend_from_slice(&rec.offset.to_le_bytes());
+        tail.extend_from_slice(rec.name.as_bytes());
     }
-    let cd_size = u32::try_from(out.len()).map_err(|_| too_big("the archive"))? - cd_start;
+    let cd_start = u32::try_from(cd_start).map_err(|_| too_big("the archive"))?;
+    let cd_size = u32::try_from(tail.len()).map_err(|_| too_big("the archive"))?;
+    cd_start
+        .checked_add(cd_size)
+        .ok_or_else(|| too_big("the archive"))?;
     let n = u16::try_from(records.len()).map_err(|_| too_big("the entry count"))?;
-    out.extend_from_slice(&0x0605_4b50u32.to_le_bytes());
-    out.extend_from_slice(&[0; 4]); // this disk, disk with the central directory
-    out.extend_from_slice(&n.to_le_bytes());
-    out.extend_from_slice(&n.to_le_bytes());
-    out.extend_from_slice(&cd_size.to_le_bytes());
-    out.extend_from_slice(&cd_start.to_le_bytes());
-    out.extend_from_slice(&0u16.to_le_bytes());
+    tail.extend_from_slice(&0x0605_4b50u32.to_le_bytes());
+    tail.extend_from_slice(&[0; 4]); // this disk, disk with the central directory
+    tail.extend_from_slice(&n.to_le_bytes());
+    tail.extend_from_slice(&n.to_le_bytes());
+    tail.extend_from_slice(&cd_size.to_le_bytes());
+    tail.extend_from_slice(&cd_start.to_le_bytes());
+    tail.extend_from_slice(&0u16.to_le_bytes());
+    out.write_all(&tail)?;
     Ok(out)
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
-    use std::io::Read;
+    use std::io::{Cursor, Read};
 
-    fn entries() -> Vec<Entry> {
-        vec![
-            Entry {
-                name: "tool".into(),
-                data: b"\x7fELF pretend binary".repeat(100),
-                executable: true,
-            },
-            Entry {
-                name: "README.md".into(),
-                data: b"read me\n".to_vec(),
-                executable: false,
-            },
-        ]
+    /// Entries for (name, bytes, executable), written as files into `dir`.
+    fn written(dir: &Path, specs: Vec<(&str, Vec<u8>, bool)>) -> Vec<Entry> {
+        specs
+            .into_iter()
+            .map(|(name, data, executable)| {
+                let path = dir.join(name);
+                std::fs::write(&path, &data).unwrap();
+                Entry::from_file(name.into(), &path, executable).unwrap()
+            })
+            .collect()
+    }
+
+    fn entries(dir: &Path) -> Vec<Entry> {
+        written(
+            dir,
+            vec![
+                ("tool", b"\x7fELF pretend binary".repeat(100), true),
+                ("README.md", b"read me\n".to_vec(), false),
+            ],
+        )
+    }
+
+    fn tgz_bytes(top: &str, entries: &[Entry], mtime: u64) -> Vec<u8> {
+        tar_gz(top, entries, mtime, Vec::new()).unwrap()
+    }
+
+    fn zip_bytes(top: &str, entries: &[Entry], mtime: u64) -> Vec<u8> {
+        zip(top, entries, mtime, Cursor::new(Vec::new()))
+            .unwrap()
+            .into_inner()
+    }
+
+    /// Bytes that compress somewhat and span many copy buffers (so streaming writes them
+    /// in many pieces).
+    pub fn pseudo_random(len: usize, seed: u32) -> Vec<u8> {
+        let mut x = seed;
+        (0..len)
+            .map(|_| {
+                x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                b"abcdefgh\0\x7f"[(x >> 16) as usize % 10]
+            })
+            .collect()
+    }
+
+    fn big_entries(dir: &Path) -> Vec<Entry> {
+        written(
+            dir,
+            vec![
+                ("tool", pseudo_random(700_000, 1), true),
+                ("README.md", b"read me\n".to_vec(), false),
+                ("empty", vec![], false),
+            ],
+        )
+    }
+
+    fn sha256_hex(data: &[u8]) -> String {
+        use sha2::Digest;
+        sha2::Sha256::digest(data)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    /// Release checksums are published: the bytes of an archive of given files must never
+    /// change (these are what the in-memory writers of nixcross 0.1 gave).
+    #[test]
+    fn archives_of_given_files_have_pinned_bytes() {
+        let d = tempfile::tempdir().unwrap();
+        let tgz = tgz_bytes("pkg-1.0-t", &big_entries(d.path()), 1_700_000_000);
+        let zip = zip_bytes("pkg-1.0-t", &big_entries(d.path()), 1_700_000_000);
+        assert_eq!(
+            sha256_hex(&tgz),
+            "cdd0385ca2556ff9a2a3a2102ad28968e931963d991537f233f58db0dfbe1328"
+        );
+        assert_eq!(
+            sha256_hex(&zip),
+            "977abd6414228f642d98fea88f2fce156c5cd7e7011732bf00b4ffa989486a25"
+        );
     }
 
     #[test]
@@ -214,25 +381,25 @@ mod tests {
     /// packed: the release checksums are compared across machines.
     #[test]
     fn same_files_give_the_same_bytes_in_any_order() {
-        let mut reversed = entries();
+        let d = tempfile::tempdir().unwrap();
+        let entries = entries(d.path());
+        let mut reversed = entries.clone();
         reversed.reverse();
+        assert_eq!(tgz_bytes("x", &entries, 1), tgz_bytes("x", &reversed, 1));
         assert_eq!(
-            tar_gz("x", &entries(), 1).unwrap(),
-            tar_gz("x", &reversed, 1).unwrap()
-        );
-        assert_eq!(
-            zip("x", &entries(), DEFAULT_MTIME).unwrap(),
-            zip("x", &reversed, DEFAULT_MTIME).unwrap()
+            zip_bytes("x", &entries, DEFAULT_MTIME),
+            zip_bytes("x", &reversed, DEFAULT_MTIME)
         );
         assert_ne!(
-            zip("x", &entries(), DEFAULT_MTIME).unwrap(),
-            zip("x", &entries(), DEFAULT_MTIME + 86_400).unwrap()
+            zip_bytes("x", &entries, DEFAULT_MTIME),
+            zip_bytes("x", &entries, DEFAULT_MTIME + 86_400)
         );
     }
 
     #[test]
     fn tar_gz_holds_the_files_with_their_modes_and_time() {
-        let bytes = tar_gz("pkg-1.0-t", &entries(), 1_700_000_000).unwrap();
+        let d = tempfile::tempdir().unwrap();
+        let bytes = tgz_bytes("pkg-1.0-t", &entries(d.path()), 1_700_000_000);
         let mut ar = tar::Archive::new(flate2::read::GzDecoder::new(bytes.as_slice()));
         let mut seen = Vec::new();
         for e in ar.entries().unwrap() {
@@ -260,7 +427,8 @@ mod tests {
 
     #[test]
     fn zip_round_trips_through_a_deflate_decoder() {
-        let bytes = zip("p", &entries(), DEFAULT_MTIME).unwrap();
+        let d = tempfile::tempdir().unwrap();
+        let bytes = zip_bytes("p", &entries(d.path()), DEFAULT_MTIME);
         // End of central directory: 3 entries (the directory and two files).
         let eocd = &bytes[bytes.len() - 22..];
         assert_eq!(&eocd[..4], &0x0605_4b50u32.to_le_bytes());

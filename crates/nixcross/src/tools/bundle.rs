@@ -7,14 +7,15 @@
 //! Nothing is written until every input has passed its checks, so a release never holds
 //! a wrong binary next to good ones.
 
-use std::fs;
+use std::fs::{self, File};
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::tools::archive::{self, Entry};
 use crate::tools::inspect;
+use crate::tools::stream;
 use nixcross::error::{io, Error};
 use nixcross::hot::table::{Kind, Table};
 
@@ -81,13 +82,6 @@ pub fn parse_input(arg: &str) -> Result<(String, PathBuf), Error> {
     }
 }
 
-fn sha256_hex(data: &[u8]) -> String {
-    Sha256::digest(data)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 /// Only names that are safe as one path component in every archive format and shell.
 fn check_component(what: &str, value: &str) -> Result<(), Error> {
     let ok = !value.is_empty()
@@ -105,7 +99,7 @@ fn check_component(what: &str, value: &str) -> Result<(), Error> {
 }
 
 /// The regular files of one input directory, sorted by name.
-fn read_binaries(target: &str, dir: &Path) -> Result<Vec<(String, Vec<u8>)>, Error> {
+fn list_binaries(target: &str, dir: &Path) -> Result<Vec<(String, PathBuf)>, Error> {
     let listing = fs::read_dir(dir).map_err(io(format!(
         "reading the {target} binaries in {}",
         dir.display()
@@ -122,8 +116,7 @@ fn read_binaries(target: &str, dir: &Path) -> Result<Vec<(String, Vec<u8>)>, Err
                 path.display()
             )));
         }
-        let data = fs::read(&path).map_err(io(format!("reading {}", path.display())))?;
-        files.push((name, data));
+        files.push((name, path));
     }
     if files.is_empty() {
         return Err(Error::Usage(format!(
@@ -166,12 +159,10 @@ pub fn bundle(table: &Table, policy: &inspect::Policy, req: &Request) -> Result<
                 "two --include files are named {name}; an archive holds one entry per name"
             )));
         }
-        let data = fs::read(path).map_err(io(format!("reading --include {}", path.display())))?;
-        extra.push(Entry {
-            name,
-            data,
-            executable: false,
-        });
+        extra.push(
+            Entry::from_file(name, path, false)
+                .map_err(io(format!("reading --include {}", path.display())))?,
+        );
     }
 
     // Check every binary of every target before writing anything.
@@ -184,12 +175,14 @@ pub fn bundle(table: &Table, policy: &inspect::Policy, req: &Request) -> Result<
         };
         let mut binaries = Vec::new();
         let mut entries = extra.clone();
-        for (name, data) in read_binaries(target, dir)? {
+        for (name, path) in list_binaries(target, dir)? {
             if extra.iter().any(|e| e.name == name) {
                 return Err(Error::Usage(format!(
                     "--include file {name} has the same name as a {target} binary"
                 )));
             }
+            // The checks need the whole file; it is read again, in pieces, when packed.
+            let data = fs::read(&path).map_err(io(format!("reading {}", path.display())))?;
             let report = inspect::inspect_for(table, target, &name, &data, policy)?;
             if !report.problems.is_empty() {
                 problems.extend(
@@ -199,21 +192,18 @@ pub fn bundle(table: &Table, policy: &inspect::Policy, req: &Request) -> Result<
                         .map(|p| format!("{target}: {}: {p}", dir.join(&name).display())),
                 );
             }
+            let entry = Entry::from_data(name.clone(), &path, &data, true);
             binaries.push(Binary {
-                name: name.clone(),
-                size: data.len() as u64,
-                sha256: sha256_hex(&data),
+                name,
+                size: entry.size,
+                sha256: stream::hex(&entry.sha256),
                 format: report.format.clone(),
                 arch: report.arch.clone(),
                 is_static: report.is_static(),
                 needs: report.libraries.clone(),
                 signature: report.signature.as_ref().map(|s| s.describe()),
             });
-            entries.push(Entry {
-                name,
-                data,
-                executable: true,
-            });
+            entries.push(entry);
         }
         packed.push((target.clone(), archive_kind, binaries, entries));
     }
@@ -257,6 +247,30 @@ pub fn bundle(table: &Table, policy: &inspect::Policy, req: &Request) -> Result<
     written
 }
 
+/// Packs `entries` into the archive file `path`, streaming each from its file; returns
+/// the archive's size and SHA-256 (read back: a zip's headers are filled in afterwards).
+fn write_archive(
+    kind: &str,
+    top: &str,
+    entries: &[Entry],
+    mtime: u64,
+    path: &Path,
+) -> Result<(u64, stream::Sha256Digest), Error> {
+    let written = File::create(path).and_then(|f| {
+        let out = BufWriter::new(f);
+        let mut out = match kind {
+            "zip" => archive::zip(top, entries, mtime, out),
+            "tar.gz" => archive::tar_gz(top, entries, mtime, out),
+            other => {
+                unreachable!("targets.json archive {other} (the table tests allow zip and tar.gz)")
+            }
+        }?;
+        out.flush()
+    });
+    written.map_err(io(format!("packing {}", path.display())))?;
+    stream::hash_file(path).map_err(io(format!("reading {}", path.display())))
+}
+
 type Packed = Vec<(String, String, Vec<Binary>, Vec<Entry>)>;
 
 fn write_release(req: &Request, packed: Packed, dir: &Path) -> Result<Manifest, Error> {
@@ -264,30 +278,21 @@ fn write_release(req: &Request, packed: Packed, dir: &Path) -> Result<Manifest, 
     let mut sums = String::new();
     for (target, archive_kind, binaries, entries) in packed {
         let top = format!("{}-{}-{target}", req.name, req.version);
-        let bytes = match archive_kind.as_str() {
-            "zip" => archive::zip(&top, &entries, req.mtime),
-            "tar.gz" => archive::tar_gz(&top, &entries, req.mtime),
-            other => {
-                unreachable!("targets.json archive {other} (the table tests allow zip and tar.gz)")
-            }
-        }
-        .map_err(io(format!("packing {top}")))?;
         let file = format!("{top}.{archive_kind}");
         let path = dir.join(&file);
-        fs::write(&path, &bytes).map_err(io(format!("writing {}", path.display())))?;
-        let sha256 = sha256_hex(&bytes);
+        let (size, sha256) = write_archive(&archive_kind, &top, &entries, req.mtime, &path)?;
+        let sha256 = stream::hex(&sha256);
         sums.push_str(&format!("{sha256}  {file}\n"));
         eprintln!(
-            "nixcross: bundle: {file} ({} binaries, {} bytes)",
-            binaries.len(),
-            bytes.len()
+            "nixcross: bundle: {file} ({} binaries, {size} bytes)",
+            binaries.len()
         );
         artifacts.push(Artifact {
             is_static: binaries.iter().all(|b| b.is_static),
             target,
             file,
             archive: archive_kind,
-            size: bytes.len() as u64,
+            size,
             sha256,
             binaries,
         });

@@ -47,6 +47,10 @@ pub type Vars = Vec<(String, String)>;
 
 pub struct EnvOptions<'a> {
     pub links_dir: &'a Path,
+    /// NIXCROSS_CACHE_DIR as the user set it, made absolute: the links run from other
+    /// directories (cargo's, each build script's), which would each resolve a relative
+    /// one to a cache of their own.
+    pub cache_dir: Option<PathBuf>,
     /// Absolute path of a runner, if one was found.
     pub runner: Option<String>,
     pub zig: Option<PathBuf>,
@@ -82,6 +86,12 @@ pub fn variables(
     let prefix = cargo_target_prefix(name);
     let suffix = cc_suffix(name);
     let mut vars = Vec::new();
+    if let Some(cache) = &opts.cache_dir {
+        vars.push((
+            "NIXCROSS_CACHE_DIR".to_string(),
+            cache.display().to_string(),
+        ));
+    }
     if let Some(zig) = &opts.zig {
         vars.push(("NIXCROSS_ZIG".to_string(), zig.display().to_string()));
     }
@@ -367,6 +377,10 @@ pub fn resolve(
         name,
         &EnvOptions {
             links_dir: &links_dir,
+            cache_dir: env("NIXCROSS_CACHE_DIR")
+                .filter(|d| !d.is_empty())
+                .map(|d| nixcross::hot::cache::absolute(Path::new(&d)))
+                .transpose()?,
             runner,
             zig,
             ndk,
@@ -421,6 +435,7 @@ mod tests {
         let t = Table::load();
         let opts = EnvOptions {
             links_dir: Path::new("/l"),
+            cache_dir: None,
             runner: Some("/usr/bin/wine".into()),
             zig: Some("/z/zig".into()),
             ndk: None,
@@ -468,6 +483,7 @@ mod tests {
         let t = Table::load();
         let opts = EnvOptions {
             links_dir: Path::new("/l"),
+            cache_dir: None,
             runner: None,
             zig: None,
             ndk: Some("/ndk".into()),
@@ -609,6 +625,7 @@ mod tests {
             "x86_64-unknown-linux-musl",
             &EnvOptions {
                 links_dir: links.path(),
+                cache_dir: None,
                 runner: None,
                 zig: None,
                 ndk: None,

@@ -5,6 +5,8 @@
 //! Layout (all big-endian): fat_header { magic 0xcafebabe, nfat_arch } followed by
 //! nfat_arch fat_arch { cputype, cpusubtype, offset, size, align (log2) }.
 
+use std::io::{self, Read, Write};
+
 pub const FAT_MAGIC: u32 = 0xcafe_babe;
 const MH_MAGIC_64: u32 = 0xfeed_facf;
 pub const CPU_TYPE_X86_64: u32 = 0x0100_0007;
@@ -59,96 +61,183 @@ pub fn is_fat(data: &[u8]) -> bool {
     be32(data, 0) == Some(FAT_MAGIC) && be32(data, 4).is_some_and(|n| n <= MAX_FAT_ARCHES)
 }
 
-/// The slices of a universal file, in file order.
-pub fn slices(data: &[u8]) -> Result<Vec<Slice<'_>>, String> {
-    if !is_fat(data) {
+/// One fat_arch entry: where a slice is and what it says it holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Arch {
+    pub cputype: u32,
+    pub cpusubtype: u32,
+    pub offset: u64,
+    pub size: u64,
+}
+
+/// The longest a fat header can be (MAX_FAT_ARCHES entries): what must be read of a
+/// universal file to find its slices.
+pub const MAX_HEADER_LEN: usize = 8 + 20 * MAX_FAT_ARCHES as usize;
+
+/// The fat_arch table of a universal file of `file_len` bytes that starts with `head`,
+/// each slice aligned as it says and inside the file.
+pub fn arches(head: &[u8], file_len: u64) -> Result<Vec<Arch>, String> {
+    if !is_fat(head) {
         return Err("not a universal Mach-O file".into());
     }
-    let n = be32(data, 4).unwrap_or(0) as usize;
+    let n = be32(head, 4).unwrap_or(0) as usize;
     let mut out = Vec::with_capacity(n);
     for i in 0..n {
         let at = 8 + i * 20;
-        let field = |k: usize| be32(data, at + 4 * k).ok_or("fat_arch table truncated");
+        let field = |k: usize| be32(head, at + 4 * k).ok_or("fat_arch table truncated");
         let (cputype, cpusubtype) = (field(0)?, field(1)?);
-        let (offset, size, align) = (field(2)? as usize, field(3)? as usize, field(4)?);
-        if align > 20 || offset % (1usize << align) != 0 {
+        let (offset, size, align) = (u64::from(field(2)?), u64::from(field(3)?), field(4)?);
+        if align > 20 || offset % (1u64 << align) != 0 {
             return Err(format!(
                 "slice {i} at offset {offset} is not aligned to 2^{align}"
             ));
         }
-        let slice = offset
-            .checked_add(size)
-            .and_then(|end| data.get(offset..end))
-            .ok_or_else(|| format!("slice {i} ({offset}+{size}) runs past the end of the file"))?;
-        let (thin_type, _) = thin_arch(slice).map_err(|e| format!("slice {i} {e}"))?;
-        if thin_type != cputype {
+        if offset + size > file_len {
             return Err(format!(
-                "slice {i} is listed as {} but holds {}",
-                arch_name(cputype),
-                arch_name(thin_type)
+                "slice {i} ({offset}+{size}) runs past the end of the file"
             ));
         }
-        out.push(Slice {
+        out.push(Arch {
             cputype,
             cpusubtype,
+            offset,
+            size,
+        });
+    }
+    Ok(out)
+}
+
+/// Slice `i`'s own Mach-O header must say what the fat_arch table says.
+pub fn check_slice(i: usize, arch: &Arch, data: &[u8]) -> Result<(), String> {
+    let (thin_type, _) = thin_arch(data).map_err(|e| format!("slice {i} {e}"))?;
+    if thin_type != arch.cputype {
+        return Err(format!(
+            "slice {i} is listed as {} but holds {}",
+            arch_name(arch.cputype),
+            arch_name(thin_type)
+        ));
+    }
+    Ok(())
+}
+
+/// The slices of a universal file, in file order.
+pub fn slices(data: &[u8]) -> Result<Vec<Slice<'_>>, String> {
+    let mut out = Vec::new();
+    for (i, arch) in arches(data, data.len() as u64)?.into_iter().enumerate() {
+        let slice = &data[arch.offset as usize..(arch.offset + arch.size) as usize];
+        check_slice(i, &arch, slice)?;
+        out.push(Slice {
+            cputype: arch.cputype,
+            cpusubtype: arch.cpusubtype,
             data: slice,
         });
     }
     Ok(out)
 }
 
-/// One universal file from thin 64-bit Mach-O files, one per architecture. Slices are
-/// ordered by alignment then CPU type (x86_64 before arm64, as lipo does), whatever the
-/// order of `thin`.
+/// A thin 64-bit Mach-O to put into a universal file: its CPU type and subtype (from its
+/// header, `thin_arch`) and its size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Thin {
+    pub cputype: u32,
+    pub cpusubtype: u32,
+    pub size: u64,
+}
+
+/// Where the thin files go in a universal file: the header to write first, then each
+/// input (by index) at its offset, in file order.
+#[derive(Debug)]
+pub struct Layout {
+    pub header: Vec<u8>,
+    pub placed: Vec<(usize, Arch)>,
+}
+
+/// The layout lipo gives: slices ordered by alignment then CPU type (x86_64 before arm64),
+/// whatever the order of `thin`, each at the next multiple of its alignment.
+pub fn layout(thin: &[Thin]) -> Result<Layout, String> {
+    for (i, t) in thin.iter().enumerate() {
+        if thin[..i].iter().any(|s| s.cputype == t.cputype) {
+            return Err(format!(
+                "two inputs are {}: a universal file holds each architecture once",
+                arch_name(t.cputype)
+            ));
+        }
+    }
+    if thin.len() < 2 {
+        return Err("a universal file needs at least two architectures".into());
+    }
+    let mut order: Vec<usize> = (0..thin.len()).collect();
+    order.sort_by_key(|&i| (align_log2(thin[i].cputype), thin[i].cputype));
+    let too_big = || "the universal file would be 4 GiB or more (needs fat64)".to_string();
+    let fits = |v: u64| u32::try_from(v).map_err(|_| too_big());
+    let mut header = Vec::new();
+    header.extend_from_slice(&FAT_MAGIC.to_be_bytes());
+    header.extend_from_slice(&(thin.len() as u32).to_be_bytes());
+    let mut end = (8 + 20 * thin.len()) as u64;
+    let mut placed = Vec::new();
+    for i in order {
+        let t = thin[i];
+        let align = 1u64 << align_log2(t.cputype);
+        let offset = end.div_ceil(align) * align;
+        end = offset + t.size;
+        header.extend_from_slice(&t.cputype.to_be_bytes());
+        header.extend_from_slice(&t.cpusubtype.to_be_bytes());
+        header.extend_from_slice(&fits(offset)?.to_be_bytes());
+        header.extend_from_slice(&fits(t.size)?.to_be_bytes());
+        header.extend_from_slice(&align_log2(t.cputype).to_be_bytes());
+        placed.push((
+            i,
+            Arch {
+                cputype: t.cputype,
+                cpusubtype: t.cpusubtype,
+                offset,
+                size: t.size,
+            },
+        ));
+    }
+    fits(end)?;
+    Ok(Layout { header, placed })
+}
+
+/// Writes a universal file laid out by `layout` to `out`, copying each input from the
+/// reader `open(index)` gives (in pieces; slices are never held in memory), with zeros
+/// between slices.
+pub fn write<R: Read>(
+    layout: &Layout,
+    mut open: impl FnMut(usize) -> io::Result<R>,
+    out: &mut impl Write,
+) -> io::Result<()> {
+    out.write_all(&layout.header)?;
+    let mut at = layout.header.len() as u64;
+    for (i, arch) in &layout.placed {
+        io::copy(&mut io::repeat(0).take(arch.offset - at), out)?;
+        let copied = io::copy(&mut open(*i)?, out)?;
+        if copied != arch.size {
+            return Err(io::Error::other(format!(
+                "input {i} gave {copied} bytes, not the {} it had when it was checked",
+                arch.size
+            )));
+        }
+        at = arch.offset + arch.size;
+    }
+    Ok(())
+}
+
+/// One universal file in memory from thin 64-bit Mach-O files, one per architecture.
+#[cfg(test)]
 pub fn merge(thin: &[&[u8]]) -> Result<Vec<u8>, String> {
     let mut parts = Vec::new();
     for (i, data) in thin.iter().enumerate() {
         let (cputype, cpusubtype) = thin_arch(data).map_err(|e| format!("input {i} {e}"))?;
-        if parts.iter().any(|s: &Slice| s.cputype == cputype) {
-            return Err(format!(
-                "two inputs are {}: a universal file holds each architecture once",
-                arch_name(cputype)
-            ));
-        }
-        parts.push(Slice {
+        parts.push(Thin {
             cputype,
             cpusubtype,
-            data,
+            size: data.len() as u64,
         });
     }
-    if parts.len() < 2 {
-        return Err("a universal file needs at least two architectures".into());
-    }
-    parts.sort_by_key(|s| (align_log2(s.cputype), s.cputype));
-    let header_len = 8 + 20 * parts.len();
-    let mut offsets = Vec::new();
-    let mut end = header_len;
-    for s in &parts {
-        let align = 1usize << align_log2(s.cputype);
-        let offset = end.div_ceil(align) * align;
-        offsets.push(offset);
-        end = offset + s.data.len();
-    }
-    let too_big = || "the universal file would be 4 GiB or more (needs fat64)".to_string();
-    let mut out = Vec::with_capacity(end);
-    out.extend_from_slice(&FAT_MAGIC.to_be_bytes());
-    out.extend_from_slice(&(parts.len() as u32).to_be_bytes());
-    for (s, &offset) in parts.iter().zip(&offsets) {
-        out.extend_from_slice(&s.cputype.to_be_bytes());
-        out.extend_from_slice(&s.cpusubtype.to_be_bytes());
-        out.extend_from_slice(&u32::try_from(offset).map_err(|_| too_big())?.to_be_bytes());
-        out.extend_from_slice(
-            &u32::try_from(s.data.len())
-                .map_err(|_| too_big())?
-                .to_be_bytes(),
-        );
-        out.extend_from_slice(&align_log2(s.cputype).to_be_bytes());
-    }
-    for (s, &offset) in parts.iter().zip(&offsets) {
-        out.resize(offset, 0);
-        out.extend_from_slice(s.data);
-    }
-    u32::try_from(out.len()).map_err(|_| too_big())?;
+    let layout = layout(&parts)?;
+    let mut out = Vec::new();
+    write(&layout, |i| Ok(thin[i]), &mut out).map_err(|e| e.to_string())?;
     Ok(out)
 }
 
@@ -162,6 +251,27 @@ mod tests {
         d[4..8].copy_from_slice(&cputype.to_le_bytes());
         d[8..12].copy_from_slice(&3u32.to_le_bytes());
         d
+    }
+
+    fn sha256_hex(data: &[u8]) -> String {
+        use sha2::Digest;
+        sha2::Sha256::digest(data)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    /// Thin files bigger than a copy buffer give the bytes nixcross 0.1 gave.
+    #[test]
+    fn a_universal_file_of_given_slices_has_pinned_bytes() {
+        let mut x = crate::tools::archive::tests::pseudo_random(300_001, 2);
+        let mut a = crate::tools::archive::tests::pseudo_random(500_003, 3);
+        x[..12].copy_from_slice(&thin(CPU_TYPE_X86_64, 12, 0));
+        a[..12].copy_from_slice(&thin(CPU_TYPE_ARM64, 12, 0));
+        assert_eq!(
+            sha256_hex(&merge(&[&a, &x]).unwrap()),
+            "74b92003753ad58ad798673857762b082dfa030bda0dd09010191d14da639296"
+        );
     }
 
     /// Slices are copied byte for byte: a code signature covers exactly its slice's

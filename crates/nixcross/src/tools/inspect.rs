@@ -65,17 +65,72 @@ pub fn inspect_for(
         Kind::Single(t) => inspect(data, name, &t.os, &t.output, policy),
         Kind::Universal(u) => inspect_universal(table, u, name, data, policy),
     };
-    let leaked = leaks::find(data, &policy.paths, 5);
-    if !leaked.is_empty() {
-        report.problems.push(format!(
-            "contains build-machine paths ({}): remap them (--remap-path-prefix; the Nix layer and `nixcross env` do so for cargo's sources), or allow an intended one with --allow-path",
-            leaked
-                .iter()
-                .map(|l| format!("'{l}'"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
+    report
+        .problems
+        .extend(leak_problem(&leaks::find(data, &policy.paths, LEAKS_SHOWN)));
+    Ok(report)
+}
+
+/// How many leaked paths a report names.
+const LEAKS_SHOWN: usize = 5;
+
+fn leak_problem(leaked: &[String]) -> Option<String> {
+    if leaked.is_empty() {
+        return None;
     }
+    Some(format!(
+        "contains build-machine paths ({}): remap them (--remap-path-prefix; the Nix layer and `nixcross env` do so for cargo's sources), or allow an intended one with --allow-path",
+        leaked
+            .iter()
+            .map(|l| format!("'{l}'"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))
+}
+
+/// `inspect_for` of the universal file at `path` for the universal target `universal`,
+/// read one slice at a time: universal2's outputs are as big as all their inputs
+/// together, and are checked without holding them in memory.
+pub fn inspect_universal_file(
+    table: &Table,
+    universal: &str,
+    name: &str,
+    path: &std::path::Path,
+    policy: &Policy,
+) -> Result<Report, Error> {
+    use std::io::{Read, Seek, SeekFrom};
+    let Kind::Universal(u) = table.kind(universal)? else {
+        return Err(Error::Usage(format!(
+            "{universal} is not a universal target (see 'nixcross targets')"
+        )));
+    };
+    let io = |source| Error::Io {
+        what: format!("reading {}", path.display()),
+        source,
+    };
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    let len = file.metadata().map_err(io)?.len();
+    let mut head = Vec::new();
+    (&mut file)
+        .take(fat::MAX_HEADER_LEN as u64)
+        .read_to_end(&mut head)
+        .map_err(io)?;
+    let mut leaked = Vec::new();
+    let mut load = |i: usize, arch: &fat::Arch| -> Result<Vec<u8>, String> {
+        let mut data = vec![0; usize::try_from(arch.size).map_err(|e| e.to_string())?];
+        file.seek(SeekFrom::Start(arch.offset))
+            .and_then(|_| file.read_exact(&mut data))
+            .map_err(|e| format!("reading slice {i}: {e}"))?;
+        fat::check_slice(i, arch, &data)?;
+        for l in leaks::find(&data, &policy.paths, LEAKS_SHOWN) {
+            if !leaked.contains(&l) && leaked.len() < LEAKS_SHOWN {
+                leaked.push(l);
+            }
+        }
+        Ok(data)
+    };
+    let mut report = universal_report(table, u, name, policy, fat::arches(&head, len), &mut load);
+    report.problems.extend(leak_problem(&leaked));
     Ok(report)
 }
 
@@ -86,35 +141,64 @@ fn inspect_universal(
     data: &[u8],
     policy: &Policy,
 ) -> Report {
+    // Every slice's own header is checked (fat::slices) before any is inspected.
+    let arches = fat::slices(data).and_then(|_| fat::arches(data, data.len() as u64));
+    let mut load = |_: usize, a: &fat::Arch| -> Result<&[u8], String> {
+        Ok(&data[a.offset as usize..(a.offset + a.size) as usize])
+    };
+    universal_report(table, u, name, policy, arches, &mut load)
+}
+
+/// The report on a universal file with the slices `arches` (or the problem with its
+/// header), each slice checked against its target's expectations as it is loaded.
+fn universal_report<D: AsRef<[u8]>>(
+    table: &Table,
+    u: &Universal,
+    name: &str,
+    policy: &Policy,
+    arches: Result<Vec<fat::Arch>, String>,
+    load: &mut dyn FnMut(usize, &fat::Arch) -> Result<D, String>,
+) -> Report {
     let mut r = Report {
         format: "macho-universal".into(),
         ..Report::default()
     };
-    let slices = match fat::slices(data) {
-        Ok(s) => s,
+    let unusable = |r: &mut Report, e: String| {
+        r.problems.push(format!(
+            "{e}; expected one file with slices for {}",
+            u.slices.join(" and ")
+        ));
+    };
+    let arches = match arches {
+        Ok(a) => a,
         Err(e) => {
-            r.problems.push(format!(
-                "{e}; expected one file with slices for {}",
-                u.slices.join(" and ")
-            ));
+            unusable(&mut r, e);
             return r;
         }
     };
-    let mut arches = Vec::new();
+    let mut names = Vec::new();
     for slice_name in &u.slices {
         let slice_target = &table.targets[slice_name];
         let expect = &slice_target.output;
-        let mut matching = slices
+        let mut matching = arches
             .iter()
-            .filter(|s| fat::arch_name(s.cputype) == expect.arch);
-        let (Some(slice), None) = (matching.next(), matching.next()) else {
+            .enumerate()
+            .filter(|(_, a)| fat::arch_name(a.cputype) == expect.arch);
+        let (Some((i, arch)), None) = (matching.next(), matching.next()) else {
             r.problems.push(format!(
                 "needs exactly one {} slice (for {slice_name})",
                 expect.arch
             ));
             continue;
         };
-        let thin = inspect(slice.data, name, &slice_target.os, expect, policy);
+        let data = match load(i, arch) {
+            Ok(d) => d,
+            Err(e) => {
+                unusable(&mut r, e);
+                return r;
+            }
+        };
+        let thin = inspect(data.as_ref(), name, &slice_target.os, expect, policy);
         r.problems.extend(
             thin.problems
                 .iter()
@@ -131,17 +215,17 @@ fn inspect_universal(
         r.kind = thin.kind;
         r.soname = thin.soname;
         r.exports = thin.exports;
-        arches.push(expect.arch.clone());
+        names.push(expect.arch.clone());
     }
-    if slices.len() != u.slices.len() {
+    if arches.len() != u.slices.len() {
         r.problems.push(format!(
             "has {} slices, expected {} ({})",
-            slices.len(),
+            arches.len(),
             u.slices.len(),
             u.slices.join(", ")
         ));
     }
-    r.arch = arches.join("+");
+    r.arch = names.join("+");
     r
 }
 

@@ -13,4 +13,5 @@ pub mod prewarm;
 pub mod report;
 pub mod scrub;
 pub mod staticlib;
+pub mod stream;
 pub mod universal;

@@ -19,6 +19,31 @@ use nixcross::hot::table::{LinkerKind, Table};
 
 const PREWARM_MAIN: &str = "fn main() {\n    println!(\"nixcross prewarm\");\n}\n";
 
+/// The throw-away cargo project in $TMPDIR, removed however prewarm ends (a cargo that
+/// cannot start or fails returns early with `?`).
+struct WorkDir(PathBuf);
+
+impl WorkDir {
+    fn create(path: PathBuf) -> Result<WorkDir, Error> {
+        // A directory of this name left by a killed earlier run with this pid.
+        let _ = fs::remove_dir_all(&path);
+        let dir = WorkDir(path);
+        fs::create_dir_all(dir.0.join("src"))
+            .map_err(io(format!("creating {}", dir.0.display())))?;
+        Ok(dir)
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for WorkDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
 /// `nixcross prewarm --target T --out DIR`: a std-only program built with cargo for
 /// each profile, linked through nixcross with DIR as zig's cache.
 pub fn prewarm(
@@ -51,10 +76,13 @@ pub fn prewarm(
     for w in warnings.iter().filter(|w| !w.contains("no runner")) {
         eprintln!("nixcross: warning: {w}");
     }
-    let work =
-        std::env::temp_dir().join(format!("nixcross-prewarm-{}-{target}", std::process::id()));
-    let _ = fs::remove_dir_all(&work);
-    fs::create_dir_all(work.join("src")).map_err(io(format!("creating {}", work.display())))?;
+    let cargo = env("CARGO")
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "cargo".into());
+    let guard = WorkDir::create(
+        std::env::temp_dir().join(format!("nixcross-prewarm-{}-{target}", std::process::id())),
+    )?;
+    let work = guard.path();
     fs::write(
         work.join("Cargo.toml"),
         "[package]\nname = \"nixcross-prewarm\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n[workspace]\n",
@@ -62,9 +90,6 @@ pub fn prewarm(
     .map_err(io(format!("writing {}", work.display())))?;
     fs::write(work.join("src/main.rs"), PREWARM_MAIN)
         .map_err(io(format!("writing {}", work.display())))?;
-    let cargo = env("CARGO")
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| "cargo".into());
     for profile in profiles {
         eprintln!("nixcross: prewarm: building a std-only program for {target} ({profile} profile) with zig's cache in {}", out.display());
         let mut cmd = Command::new(&cargo);
@@ -76,7 +101,7 @@ pub fn prewarm(
             "--profile",
             profile,
         ])
-        .current_dir(&work)
+        .current_dir(work)
         .env("CARGO_TARGET_DIR", work.join("target"))
         .env("NIXCROSS_CACHE_DIR", &out)
         .env_remove("NIXCROSS_PREWARMED_CACHE")
@@ -91,7 +116,6 @@ pub fn prewarm(
             )));
         }
     }
-    let _ = fs::remove_dir_all(&work);
     if !marker(&out, key).exists() {
         return Err(Error::Check(format!(
             "cargo built the program but did not link it through nixcross (no {}): something overrides the linker, e.g. RUSTFLAGS or .cargo/config.toml",

@@ -5,13 +5,15 @@
 //! slice, including the arm64 slice's code signature.
 
 use std::collections::BTreeMap;
-use std::fs;
+use std::fs::{self, File};
+use std::io::{BufWriter, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::tools::fat;
 use crate::tools::inspect::{self, Policy};
 use crate::tools::report::Report;
+use crate::tools::stream;
 use nixcross::error::{io, Error};
 use nixcross::hot::table::{Kind, Table};
 
@@ -27,15 +29,22 @@ fn file_names(dir: &Path) -> Result<Vec<String>, Error> {
     Ok(names)
 }
 
-/// Merges one binary per slice target into `out`; returns the output's report.
-fn merge_one(
+/// A thin input that passed its checks: where it is, and what it held then.
+struct Checked {
+    path: PathBuf,
+    arch: Result<fat::Thin, String>,
+    size: u64,
+    sha256: stream::Sha256Digest,
+}
+
+/// Checks each input against its own target, holding one in memory at a time.
+fn check_inputs(
     table: &Table,
     policy: &Policy,
-    universal: &str,
     inputs: &[(String, PathBuf)],
     out: &Path,
-) -> Result<Report, Error> {
-    let mut thin = Vec::new();
+) -> Result<Vec<Checked>, Error> {
+    let mut checked = Vec::new();
     let mut problems = Vec::new();
     for (target, path) in inputs {
         let data = fs::read(path).map_err(io(format!("reading {}", path.display())))?;
@@ -50,7 +59,16 @@ fn merge_one(
                 .iter()
                 .map(|p| format!("{} (given as {target}): {p}", path.display())),
         );
-        thin.push(data);
+        checked.push(Checked {
+            path: path.clone(),
+            arch: fat::thin_arch(&data).map(|(cputype, cpusubtype)| fat::Thin {
+                cputype,
+                cpusubtype,
+                size: data.len() as u64,
+            }),
+            size: data.len() as u64,
+            sha256: stream::hash_bytes(&data),
+        });
     }
     if !problems.is_empty() {
         return Err(Error::Check(format!(
@@ -59,38 +77,79 @@ fn merge_one(
             problems.join("\n  ")
         )));
     }
-    let slices: Vec<&[u8]> = thin.iter().map(Vec::as_slice).collect();
-    let merged =
-        fat::merge(&slices).map_err(|e| Error::Check(format!("{}: {e}", out.display())))?;
-    let name = out
-        .file_name()
-        .map(|n| n.to_string_lossy())
-        .unwrap_or_default();
-    let report = inspect::inspect_for(table, universal, &name, &merged, policy)?;
-    if !report.problems.is_empty() {
-        return Err(Error::Check(format!(
-            "the merged {} failed its checks:\n  {}",
-            out.display(),
-            report.problems.join("\n  ")
-        )));
-    }
+    Ok(checked)
+}
+
+/// Writes the universal file to `path`, copying each checked input from its file in
+/// pieces (and failing if one changed since its check).
+fn write_merged(layout: &fat::Layout, inputs: &[Checked], path: &Path) -> std::io::Result<()> {
+    let mut out = BufWriter::new(File::create(path)?);
+    fat::write(
+        layout,
+        |i| stream::Verified::open(&inputs[i].path, inputs[i].size, inputs[i].sha256),
+        &mut out,
+    )?;
+    out.flush()?;
+    fs::set_permissions(path, fs::Permissions::from_mode(0o755))
+}
+
+/// Merges one binary per slice target into `out`; returns the output's report.
+fn merge_one(
+    table: &Table,
+    policy: &Policy,
+    universal: &str,
+    inputs: &[(String, PathBuf)],
+    out: &Path,
+) -> Result<Report, Error> {
+    let checked = check_inputs(table, policy, inputs, out)?;
+    let thin = checked
+        .iter()
+        .enumerate()
+        .map(|(i, c)| c.arch.clone().map_err(|e| format!("input {i} {e}")))
+        .collect::<Result<Vec<_>, _>>()
+        .and_then(|thin| fat::layout(&thin))
+        .map_err(|e| Error::Check(format!("{}: {e}", out.display())))?;
     if out.exists() {
         return Err(Error::Usage(format!(
             "{} already exists; remove it or choose another --out",
             out.display()
         )));
     }
-    // Written under a temporary name and renamed: an error never leaves half a file.
+    // Written under a temporary name, checked, and renamed: an error never leaves half a
+    // file, and a file that fails its checks is not left either.
     let tmp = sibling(out, "part");
-    let written = fs::write(&tmp, &merged)
-        .and_then(|()| fs::set_permissions(&tmp, fs::Permissions::from_mode(0o755)))
-        .and_then(|()| fs::rename(&tmp, out));
-    if let Err(e) = written {
-        let _ = fs::remove_file(&tmp);
-        return Err(Error::Io {
-            what: format!("writing {}", out.display()),
-            source: e,
+    let result = write_merged(&thin, &checked, &tmp)
+        .map_err(io(format!("writing {}", out.display())))
+        .and_then(|()| check_merged(table, policy, universal, &tmp, out))
+        .and_then(|report| {
+            fs::rename(&tmp, out).map_err(io(format!("writing {}", out.display())))?;
+            Ok(report)
         });
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// The checks of the merged file at `tmp` (to be renamed to `out`), slice by slice.
+fn check_merged(
+    table: &Table,
+    policy: &Policy,
+    universal: &str,
+    tmp: &Path,
+    out: &Path,
+) -> Result<Report, Error> {
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    let report = inspect::inspect_universal_file(table, universal, &name, tmp, policy)?;
+    if !report.problems.is_empty() {
+        return Err(Error::Check(format!(
+            "the merged {} failed its checks:\n  {}",
+            out.display(),
+            report.problems.join("\n  ")
+        )));
     }
     Ok(report)
 }
