@@ -201,7 +201,11 @@ add_library(probe STATIC probe.c)
     // unlike the CPU (AMD64, arm64): each first link of a C program compiles zig's libc
     // for that target anew (CMake's flags are not rustc's), and the matrix's cmake-lib
     // fixture builds through the toolchain file on all six.
-    for target in ["x86_64-unknown-linux-musl", "x86_64-pc-windows-gnu", "aarch64-apple-darwin"] {
+    for target in [
+        "x86_64-unknown-linux-musl",
+        "x86_64-pc-windows-gnu",
+        "aarch64-apple-darwin",
+    ] {
         let vars = env_of(target, &links, &[]);
         let suffix = target.replace('-', "_");
         let toolchain = &vars[&format!("CMAKE_TOOLCHAIN_FILE_{suffix}")];

@@ -25,8 +25,26 @@ fn links_makes_every_role_link_of_every_target_pointing_at_nixcross_wrap() {
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .filter(|n| n != "empty-macos-sdk")
         .collect();
-    // 4 zig targets x 5 roles, 2 windows x 6 (dlltool), 2 android x 5 (no dlltool).
-    assert_eq!(names.len(), 4 * 5 + 2 * 6 + 2 * 5, "{names:?}");
+    // Per target its CMake toolchain file and the empty find root it names.
+    let (extras, names): (Vec<String>, Vec<String>) = names
+        .into_iter()
+        .partition(|n| n.ends_with(".cmake") || n.ends_with("-sysroot"));
+    assert_eq!(extras.len(), 2 * 8, "{extras:?}");
+    for e in extras.iter().filter(|e| e.ends_with("-sysroot")) {
+        assert!(dir.path().join(e).is_dir(), "{e}");
+        assert_eq!(
+            std::fs::read_dir(dir.path().join(e)).unwrap().count(),
+            0,
+            "{e}"
+        );
+    }
+    // 4 zig targets x 6 roles, 2 windows x 7 (dlltool), 2 android x 6 (no dlltool); every
+    // target has the pkg-config guard.
+    assert_eq!(names.len(), 4 * 6 + 2 * 7 + 2 * 6, "{names:?}");
+    assert_eq!(
+        names.iter().filter(|n| n.ends_with("-pkg-config")).count(),
+        8
+    );
     assert!(names.contains(&"nixcross-x86_64-pc-windows-gnu-dlltool".to_string()));
     assert!(!names
         .iter()

@@ -156,7 +156,11 @@ fn verbose_prints_the_rewritten_command_and_the_rules() {
     assert!(o.status.success(), "{}", stderr(&o));
     let err = stderr(&o);
     assert!(err.contains("rule drop-cc-rs-target"), "{err}");
-    assert!(err.contains(" cc -target x86_64-windows-gnu -c "), "{err}");
+    // -g0 first (rule windows-no-default-codeview), then the caller's arguments.
+    assert!(
+        err.contains(" cc -target x86_64-windows-gnu -g0 -c "),
+        "{err}"
+    );
     assert!(!err.contains("--target=x86_64-pc-windows-gnu -c"), "{err}");
 }
 

@@ -215,7 +215,48 @@ pub fn links(args: &[String], role: Role) -> bool {
         || (matches!(role, Role::Cc | Role::Cxx)
             && !args
                 .iter()
-                .any(|a| matches!(a.as_str(), "-c" | "-S" | "-E")))
+                .any(|a| matches!(a.as_str(), "-c" | "-S" | "-E"))
+            && has_input(args))
+}
+
+/// Option arguments that take the next argument as their value.
+const TAKES_VALUE: &[&str] = &[
+    "-o",
+    "-x",
+    "-I",
+    "-D",
+    "-U",
+    "-L",
+    "-include",
+    "-isystem",
+    "-idirafter",
+    "-iquote",
+    "-MF",
+    "-MT",
+    "-MQ",
+    "-target",
+    "-arch",
+    "-Xlinker",
+    "-framework",
+    "-F",
+    "-isysroot",
+];
+
+/// Whether the call names something to compile or link: cc-rs's and CMake's probes
+/// (`--version`, `-?`, `-dumpmachine`) name nothing, and zig given a linker flag then
+/// writes an empty `a.o` into the build script's directory.
+fn has_input(args: &[String]) -> bool {
+    let mut skip = false;
+    args.iter().any(|a| {
+        if std::mem::take(&mut skip) {
+            return false;
+        }
+        if TAKES_VALUE.contains(&a.as_str()) {
+            skip = true;
+            return false;
+        }
+        !a.starts_with('-') || (a.starts_with("-l") && a.len() > 2)
+    })
 }
 
 impl Rule {
@@ -1075,9 +1116,23 @@ mod tests {
             );
             assert!(!args(t, Role::Cc, &["-c", "host.c"]).contains(&"-lunwind".to_string()));
         }
-        assert!(links(&["-o".into(), "x".into()], Role::Cc));
+        assert!(links(&["main.o".into(), "-o".into(), "x".into()], Role::Cc));
         assert!(links(&["-c".into()], Role::Linker));
         assert!(!links(&["-c".into()], Role::Ar));
+        // Probes name nothing to link: zig would write an empty a.o into the build
+        // script's directory if they got a linker flag.
+        for probe in [
+            &["--version"][..],
+            &["-?"],
+            &["-dumpmachine"],
+            &["-o", "x"],
+            &["-x", "c", "-v"],
+        ] {
+            let probe: Vec<String> = probe.iter().map(|s| s.to_string()).collect();
+            assert!(!links(&probe, Role::Cc), "{probe:?}");
+        }
+        assert!(!args(MAC, Role::Cc, &["--version"]).contains(&"-Wl,-S".to_string()));
+        assert!(!args(WIN, Role::Cc, &["-?"]).contains(&"-lunwind".to_string()));
     }
 
     #[test]
